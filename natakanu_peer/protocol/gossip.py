@@ -110,10 +110,13 @@ class AuthorFlagged(GossipEvent):
 class _Link:
     initiator: bool
     hello: bool = False
-    # What we believe the peer holds, per author: grows with what it tells or sends us, and
-    # with what we send it. Used only to avoid sending the same operation twice.
+    # What the peer told us it holds (its vector, or operations it sent us), per author.
     remote: dict[bytes, IntervalSet] = field(default_factory=dict)
-    vector_parts: list[VectorEntry] = field(default_factory=list)
+    # What we sent it. Pushes skip both, so an operation crosses a link at most once each
+    # way; a vector is answered from ``remote`` only, so what a lost message carried is
+    # sent again when the peer says it still lacks it.
+    sent: dict[bytes, IntervalSet] = field(default_factory=dict)
+    vector_parts: dict[bytes, VectorEntry] = field(default_factory=dict)
 
 
 class Gossip:
@@ -227,17 +230,20 @@ class Gossip:
             state.hello = True
             return []
         match message:
-            case Hello():
-                raise RemoteProtocolError("Hello sent twice")
+            case Hello(topic=topic):
+                if topic != self.topic:
+                    raise RemoteProtocolError("the peer changed topic on an open link")
+                return []  # a repeated Hello says nothing new
             case Summary(fingerprint=fingerprint, reply=reply):
                 return self._on_summary(link, state, fingerprint, reply)
             case Vector(entries=entries, final=final):
-                if len(state.vector_parts) + len(entries) > limits.MAX_AUTHORS:
+                for entry in entries:
+                    state.vector_parts[entry.author] = entry
+                if len(state.vector_parts) > limits.MAX_AUTHORS:
                     raise RemoteProtocolError("vector names more authors than allowed")
-                state.vector_parts.extend(entries)
                 if not final:
                     return []
-                whole, state.vector_parts = state.vector_parts, []
+                whole, state.vector_parts = list(state.vector_parts.values()), {}
                 return self._on_vector(link, state, whole)
             case Delta(batches=batches, wants=wants):
                 return self._on_delta(link, state, batches, wants)
@@ -268,7 +274,7 @@ class Gossip:
             if _lags(mine, entry):
                 wants.append(mine)
         for batch in batches:
-            _believe(state, batch.author, batch.covered)
+            _record_sent(state, batch.author, batch.covered)
         return self._send_delta(link, batches, wants)
 
     def _on_delta(
@@ -309,7 +315,7 @@ class Gossip:
             wanted = self._batch_for(entry.author, entry)
             if wanted is not None:
                 answer.append(wanted)
-                _believe(state, wanted.author, wanted.covered)
+                _record_sent(state, wanted.author, wanted.covered)
         if answer:
             events.extend(self._send_delta(link, answer, []))
         return events
@@ -352,20 +358,26 @@ class Gossip:
     ) -> Events:
         """Forward newly covered numbers to every other link that is not known to hold them."""
         events: Events = []
+        # Most links need exactly the same batches: encode each distinct set once.
+        encoded: dict[tuple[tuple[bytes, tuple[Interval, ...]], ...], Events] = {}
         for link, state in self._links.items():
             if link == exclude or not state.hello:
                 continue
             batches: builtins.list[AuthorBatch] = []
             for author, gained in learned:
-                fresh = IntervalSet(gained).minus(state.remote.get(author, IntervalSet()))
+                fresh = _unknown_to(state, author, gained)
                 if not fresh:
                     continue
                 batches.append(
                     AuthorBatch(author, tuple(fresh), tuple(self.keyset.live_ops_in(author, fresh)))
                 )
-                _believe(state, author, fresh)
+                _record_sent(state, author, fresh)
             if batches:
-                events.extend(self._send_delta(link, batches, []))
+                signature = tuple((b.author, b.covered) for b in batches)
+                frames = encoded.get(signature)
+                if frames is None:
+                    frames = encoded[signature] = self._send_delta(link, batches, [])
+                events.extend(SendTo(link, e.data) if isinstance(e, SendTo) else e for e in frames)
         return events
 
     def _send(self, link: LinkId, message: GossipMessage) -> SendTo:
@@ -436,10 +448,27 @@ def _check_key(key: bytes) -> None:
 
 
 def _believe(state: _Link, author: bytes, covered: Iterable[Interval]) -> None:
+    """Record that the peer holds ``covered`` of ``author`` (it said so, or sent it)."""
     known = state.remote.get(author)
     if known is None:
         known = state.remote[author] = IntervalSet()
     known.update(covered)
+
+
+def _record_sent(state: _Link, author: bytes, covered: Iterable[Interval]) -> None:
+    sent = state.sent.get(author)
+    if sent is None:
+        sent = state.sent[author] = IntervalSet()
+    sent.update(covered)
+
+
+def _unknown_to(state: _Link, author: bytes, intervals: Iterable[Interval]) -> list[Interval]:
+    """The part of ``intervals`` the peer neither told us about nor received from us."""
+    rest = IntervalSet(intervals)
+    for known in (state.remote.get(author), state.sent.get(author)):
+        if known is not None and rest:
+            rest = IntervalSet(rest.minus(known))
+    return list(rest)
 
 
 def _same_cover_other_digest(a: VectorEntry, b: VectorEntry) -> bool:

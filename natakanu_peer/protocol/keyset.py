@@ -177,13 +177,14 @@ class KeySet:
         batch with ``RemoteProtocolError`` and changes nothing.
         """
         ops = list(ops)
+        hashes = [op.content_hash() for op in ops]
         state = self._authors.get(author)
         if not trusted:
-            for op in ops:
+            for op, content in zip(ops, hashes, strict=True):
                 if op.author != author:
                     raise RemoteProtocolError("an operation is filed under another author")
                 known = state.seen.get(op.seq) if state is not None else None
-                if known is not None and known == op.content_hash():
+                if known is not None and known == content:
                     continue  # an exact duplicate of one already verified
                 payload = signing_payload(self.topic, op.author, op.seq, op.kind, op.key)
                 if not self._verify(op.author, payload, op.signature):
@@ -193,8 +194,8 @@ class KeySet:
         if state is None:
             state = self._authors[author] = AuthorState()
         result = Ingest()
-        for op in ops:
-            self._take(state, op, result)
+        for op, content in zip(ops, hashes, strict=True):
+            self._take(state, op, content, result)
         for start, end in covered:
             result.gained.extend(IntervalSet([(start, end)]).minus(state.covered))
             state.covered.add(start, end)
@@ -207,8 +208,7 @@ class KeySet:
             self._fingerprint = None
         return result
 
-    def _take(self, state: AuthorState, op: Operation, result: Ingest) -> None:
-        content = op.content_hash()
+    def _take(self, state: AuthorState, op: Operation, content: int, result: Ingest) -> None:
         known = state.seen.get(op.seq)
         if known is not None:
             if known != content and state.flagged is None:

@@ -23,4 +23,35 @@ MAX_INTERVALS_PER_AUTHOR = 64
 MAX_OPS_PER_AUTHOR = 100_000
 
 # ---------------------------------------------------------------- hash exchange
-# (constants of the hash exchange and of the hash-exchange 4 wire format go here)
+# What one side may make the other hold, whichever wire carries the exchange.
+#: Longest hash text in UTF-8 bytes (the lowercase hex of a 512-bit digest is 128 characters).
+MAX_HASH_TEXT_BYTES = 128
+#: Longest identifier carried by ``id()``, in UTF-8 bytes.
+MAX_EXCHANGE_ID_BYTES = 256
+#: Most hashes in one provide, request or not-here message; longer lists are split on sending.
+MAX_HASHES_PER_MESSAGE = 4096
+#: Most of our requests waiting for an answer from a peer (more wait in a local queue), and
+#: most requests a peer may have waiting at us before its link is closed (IPFS uses 1,024).
+MAX_REQUESTS_IN_FLIGHT = 1024
+#: Largest content delivered for one hash.
+MAX_CONTENT_BYTES = 16 * 1024 * 1024
+#: Largest sequence number: ``seq + 1`` must fit the uint32 of hash-exchange 4's SINCE/SEEN.
+MAX_SEQUENCE = 2**32 - 2
+#: Largest native hash-exchange message (a delivery of MAX_CONTENT_BYTES plus its header).
+MAX_EXCHANGE_MESSAGE_BYTES = MAX_CONTENT_BYTES + 1024
+
+# The hash-exchange 4 wire format (multiplex frames around protobuf RPCs).
+#: Largest multiplex frame. The npm package sends a whole content chunk in one frame (its
+#: README example writes each message as a single chunk), so a frame must hold MAX_CONTENT_BYTES.
+MAX_HX4_FRAME_BYTES = MAX_CONTENT_BYTES + 1024
+#: Longest stream name (content streams are named by the hex of seq + 1: at most 9 characters).
+MAX_HX4_STREAM_NAME_BYTES = 16
+#: Most streams a peer may have open at us at once: its RPC stream plus one content stream per
+#: request in flight (the npm package opens every stream of a batch at the same time).
+MAX_HX4_OPEN_STREAMS = MAX_REQUESTS_IN_FLIGHT + 1
+#: Most content bytes held for a peer's unfinished streams, all streams together.
+MAX_HX4_BUFFERED_BYTES = 64 * 1024 * 1024
+#: Most REQUEST messages of a peer waiting for our HASHES answer (answers go out in order).
+MAX_HX4_PENDING_REQUESTS = MAX_REQUESTS_IN_FLIGHT
+#: Size of the DATA frames we cut our own content into.
+HX4_CHUNK_BYTES = 64 * 1024

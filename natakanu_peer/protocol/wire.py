@@ -13,8 +13,13 @@ from ..errors import LocalProtocolError, RemoteProtocolError
 MAX_VARINT_BYTES = 10
 
 
+_SMALL = [bytes((i,)) for i in range(128)]
+
+
 def encode_varint(value: int) -> bytes:
     """Encode a non-negative integer as an unsigned LEB128 varint (protobuf's encoding)."""
+    if 0 <= value < 128:
+        return _SMALL[value]  # the common case, without building anything
     if value < 0:
         raise LocalProtocolError(f"varint cannot encode a negative number ({value})")
     if value >= 1 << 64:
@@ -35,9 +40,11 @@ def decode_varint(data: bytes | bytearray | memoryview, pos: int = 0) -> tuple[i
 
     Raises ``RemoteProtocolError`` on truncation or on a varint of more than 64 bits.
     """
+    end = len(data)
+    if pos < end and data[pos] < 0x80:
+        return data[pos], pos + 1  # one-byte varints are by far the most common
     result = 0
     shift = 0
-    end = len(data)
     for i in range(MAX_VARINT_BYTES):
         if pos + i >= end:
             raise RemoteProtocolError("truncated varint")
