@@ -28,7 +28,6 @@ from ..protocol.gossip import (
 )
 from ..protocol.gossip_messages import Delta, decode_message
 
-
 _Frame = tuple[int, int, int, bytes]  # sender, receiver, connection number, bytes
 
 

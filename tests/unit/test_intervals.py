@@ -1,5 +1,7 @@
 """Interval sets behave exactly like Python sets of integers."""
 
+import itertools
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -20,7 +22,7 @@ def test_adding_intervals_covers_exactly_their_numbers_merged_and_sorted(items):
     s = IntervalSet(items)
     assert as_set(s) == as_set(items)
     flat = list(s)
-    for (_, end), (start, _) in zip(flat, flat[1:], strict=False):
+    for (_, end), (start, _) in itertools.pairwise(flat):
         assert start > end + 1, "neighbouring intervals must be merged"
 
 
