@@ -51,6 +51,8 @@ class MeshStats:
     closed: list[tuple[int, int, str]] = field(default_factory=list)
     flagged: list[tuple[int, bytes]] = field(default_factory=list)
     changes: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    changed_at: dict[int, int] = field(default_factory=dict)  # peer -> round of last change
+    delta_frames: dict[tuple[int, int], int] = field(default_factory=lambda: defaultdict(int))
 
     def repeated_operations(self) -> int:
         """How many times an operation crossed a link again in the same direction."""
@@ -180,6 +182,7 @@ class Mesh:
                         self.peers[link].link_closed(node)
                 case KeysChanged():
                     self.stats.changes[node] += 1
+                    self.stats.changed_at[node] = self.round
                 case AuthorFlagged(author=author):
                     self.stats.flagged.append((node, author))
                 case _:
@@ -194,6 +197,8 @@ class Mesh:
                 for batch in message.batches:
                     for op in batch.ops:
                         self.stats.carried[(sender, receiver, op.author, op.seq)] += 1
+        if frame[:1] == b"\x04":
+            self.stats.delta_frames[(sender, receiver)] += 1
         f = self.faults
         # A link is set up by a reliable handshake: its Hello is never lost.
         if f.loss and frame[:1] != b"\x01" and self.rng.random() < f.loss:

@@ -7,7 +7,7 @@ author caught signing two different operations.
 
 Sync sends the difference, not the set: a link starts with a 16-byte fingerprint; only if
 fingerprints differ does one side send its per-author vector, and then each side sends the
-operations the other lacks (docs/protocol.md, "Reconciliation"). Live changes are pushed to
+operations the other lacks (docs/protocol/gossip.md, "Reconciliation"). Live changes are pushed to
 every link, minus what that link is known to hold already, so an operation crosses each link
 at most once in each direction.
 

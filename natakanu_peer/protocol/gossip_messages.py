@@ -2,7 +2,7 @@
 
 An operation is one author's signed statement "key K is advertised" or "key K is deleted",
 numbered 1, 2, 3... per author. Messages carry operations grouped by author, with the
-intervals of numbers the sender vouches for (see docs/protocol.md).
+intervals of numbers the sender vouches for (see docs/protocol/gossip.md).
 
 ``decode_message`` turns any byte string into a message or raises ``RemoteProtocolError``;
 it never raises anything else and never allocates beyond the limits in ``limits``.

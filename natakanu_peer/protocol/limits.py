@@ -1,4 +1,4 @@
-"""Every bound on what a peer may send, as named constants; docs/protocol.md explains each.
+"""Every bound on what a peer may send, as named constants; docs/protocol/ explains each.
 
 A value received from a peer beyond one of these is a ``RemoteProtocolError`` and closes that
 link. Changing a constant changes the protocol: update the specification with it.

@@ -1,0 +1,189 @@
+"""``python -m natakanu_peer.bench``: run the benchmarks, print a Markdown table, write JSON.
+
+Every row shows the measured figure, the reference measured in the same run where there is
+one, their ratio, the target, and whether the target is met.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+
+@dataclass
+class Row:
+    benchmark: str
+    figure: str
+    reference: str
+    ratio: str
+    target: str
+    met: bool | None
+
+
+def _fmt_bytes(n: float) -> str:
+    if n >= 1_000_000:
+        return f"{n / 1_000_000:.2f} MB"
+    if n >= 1_000:
+        return f"{n / 1_000:.2f} KB"
+    return f"{n:.0f} B"
+
+
+def reconcile_rows(quick: bool, raw: dict[str, object]) -> list[Row]:
+    from .reconcile import reconcile
+
+    rows: list[Row] = []
+    results = []
+    sizes = (1_000,) if quick else (1_000, 100_000)
+    for n in sizes:
+        for d in (0, 1, 10, 1_000):
+            for layout in ("newest", "both-ways", "scattered"):
+                r = reconcile(n, d, layout)
+                results.append(r.as_dict())
+                if not r.converged:
+                    rows.append(
+                        Row(
+                            f"reconcile n={n} d={d} {layout}",
+                            "did not converge",
+                            "",
+                            "",
+                            "converge",
+                            False,
+                        )
+                    )
+                    continue
+                name = f"reconcile n={n:,} d={d:,} ({layout})"
+                target, met = "", None
+                if d == 0:
+                    target, met = "≤ 200 B", r.bytes <= 200
+                elif n == 100_000 and d == 10:
+                    target = "≤ 8 KB in ≤ 3 round trips"
+                    met = r.bytes <= 8_000 and r.round_trips <= 3
+                elif d == 1_000:
+                    per = r.bytes / d
+                    target, met = "≤ 200 B per difference", per <= 200
+                figure = f"{_fmt_bytes(r.bytes)}, {r.round_trips:g} RT"
+                if d:
+                    figure += f", {r.bytes / d:.0f} B/diff"
+                rows.append(
+                    Row(
+                        name,
+                        figure,
+                        f"dat-gossip ≥ {_fmt_bytes(r.dat_gossip_bytes)}",
+                        f"{r.bytes / r.dat_gossip_bytes:.5f}",
+                        target,
+                        met,
+                    )
+                )
+    raw["reconcile"] = results
+    return rows
+
+
+def propagation_rows(quick: bool, raw: dict[str, object]) -> list[Row]:
+    from .propagation import percentile, run_trials, target_rounds
+
+    rows: list[Row] = []
+    out: dict[str, object] = {}
+    sizes = (1_000,) if quick else (1_000, 10_000)
+    for n in sizes:
+        for faulty in (False, True):
+            graphs = 2 if quick else 10
+            trials = run_trials(n, faulty=faulty, graphs=graphs)
+            reached_all = [t for t in trials if t.reached == n]
+            rounds = [t.rounds for t in reached_all]
+            p50, p99 = percentile(rounds, 50), percentile(rounds, 99)
+            repeated = sum(t.repeated_on_a_link for t in trials)
+            label = "5% loss, 10% leave and rejoin" if faulty else "no faults"
+            out[f"{n}-{'faulty' if faulty else 'clean'}"] = [asdict(t) for t in trials]
+            share = 100 * len(reached_all) / len(trials)
+            goal = target_rounds(n)
+            if faulty:
+                rows.append(
+                    Row(
+                        f"propagation N={n:,} ({label}), {len(trials)} trials",
+                        f"{share:.0f}% of trials reached every peer; rounds p50 {p50:g}, "
+                        f"p99 {p99:g}; repeats on a link: {repeated}",
+                        "",
+                        "",
+                        "100% reached",
+                        share == 100,
+                    )
+                )
+            else:
+                rows.append(
+                    Row(
+                        f"propagation N={n:,} ({label}), {len(trials)} trials",
+                        f"rounds p50 {p50:g}, p99 {p99:g}; reached all in {share:.0f}%",
+                        "",
+                        "",
+                        f"p99 ≤ log2(N)+2 = {goal:.1f} rounds",
+                        share == 100 and p99 <= goal,
+                    )
+                )
+                rows.append(
+                    Row(
+                        f"propagation N={n:,}: same operation twice on a link, one direction",
+                        f"{repeated} times",
+                        "",
+                        "",
+                        "0",
+                        repeated == 0,
+                    )
+                )
+    raw["propagation"] = out
+    return rows
+
+
+SUITES = {"reconcile": reconcile_rows, "propagation": propagation_rows}
+
+
+def markdown(rows: list[Row]) -> str:
+    lines = [
+        "| benchmark | figure | reference | ratio | target | met |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        met = "—" if row.met is None else ("yes" if row.met else "**no**")
+        lines.append(
+            f"| {row.benchmark} | {row.figure} | {row.reference} | {row.ratio} | "
+            f"{row.target} | {met} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m natakanu_peer.bench", description=__doc__)
+    parser.add_argument("suites", nargs="*", choices=[*SUITES, []], help="default: all")
+    parser.add_argument("--quick", action="store_true", help="small sizes only (a smoke run)")
+    parser.add_argument("--out", type=Path, default=Path("bench-results"), help="output folder")
+    args = parser.parse_args(argv)
+    chosen = args.suites or list(SUITES)
+    rows: list[Row] = []
+    raw: dict[str, object] = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": f"{platform.node()} {platform.machine()} {platform.platform()}",
+        "python": sys.version.split()[0],
+    }
+    started = time.perf_counter()
+    for suite in chosen:
+        print(f"running {suite}…", file=sys.stderr, flush=True)
+        rows.extend(SUITES[suite](args.quick, raw))
+    raw["seconds"] = round(time.perf_counter() - started, 1)
+    raw["rows"] = [asdict(r) for r in rows]
+    table = markdown(rows)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "results.json").write_text(json.dumps(raw, indent=2))
+    (args.out / "results.md").write_text(table + "\n")
+    print(table)
+    print(f"\n{raw['date']}, {raw['machine']}, {raw['seconds']} s", file=sys.stderr)
+    return 0 if all(r.met is not False for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
