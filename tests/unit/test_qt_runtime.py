@@ -10,9 +10,8 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_API", "pyside6")
 
-from PySide6.QtWidgets import QApplication  # noqa: E402
-
-import qasync  # noqa: E402
+import qasync
+from PySide6.QtWidgets import QApplication
 
 
 def test_qasync_runs_fifty_thousand_callbacks_without_crashing():
