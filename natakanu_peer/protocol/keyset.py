@@ -46,7 +46,8 @@ class AuthorState:
 
     @property
     def max_seq(self) -> int:
-        return max(self.covered.maximum, self.live_seqs[-1] if self.live_seqs else 0)
+        """The author's highest number known here (its operation is always live)."""
+        return self.live_seqs[-1] if self.live_seqs else 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,7 +197,15 @@ class KeySet:
         result = Ingest()
         for op, content in zip(ops, hashes, strict=True):
             self._take(state, op, content, result)
+        # A sender may only vouch for numbers up to the author's highest operation that we
+        # hold (that one is always live, so an honest sender has sent it or knows we have
+        # it). Without this, one dishonest peer could claim a future number as covered and
+        # every replica would stop forwarding that author's next operations.
+        ceiling = state.live_seqs[-1] if state.live_seqs else 0
         for start, end in covered:
+            end = min(end, ceiling)
+            if start > end:
+                continue
             result.gained.extend(IntervalSet([(start, end)]).minus(state.covered))
             state.covered.add(start, end)
         for op in result.new_ops:

@@ -235,3 +235,45 @@ def test_an_author_signing_two_versions_of_one_operation_is_flagged():
     assert flagged and flagged[0].author == mallory.public_key
     assert honest.list() == [b"version one"]
     assert mallory.public_key in honest.keyset.flagged_authors()
+
+
+def test_a_peer_cannot_vouch_for_numbers_an_author_has_not_reached():
+    # A dishonest member claims it covers the author's future operations, hoping relays
+    # will then never forward them.
+    author, relay, victim = peer(), peer(), peer()
+    wire = Wire(author, relay, victim)
+    wire.take(0, author.advertise(b"first"))
+    wire.link(0, 1)
+    wire.link(1, 2)
+    wire.flush()
+    liar = "liar"
+    victim.link_opened(liar, initiator=False)
+    victim.receive(liar, encode_message(Hello("natakanu-gossip@1")))
+    claim = AuthorBatch(author.author, ((1, limits.MAX_OPS_PER_AUTHOR),), ())
+    assert not any(
+        isinstance(e, CloseLink) for e in victim.receive(liar, encode_message(Delta((claim,))))
+    )
+    assert victim.keyset.entry(author.author).covered == ((1, 1),)
+    wire.take(0, author.advertise(b"second"))
+    wire.flush()
+    assert victim.list() == [b"first", b"second"]
+
+
+def test_a_relay_withholding_an_operation_is_repaired_by_an_honest_peer():
+    author, honest, victim = peer(), peer(), peer()
+    wire = Wire(author, honest, victim)
+    for key in (b"a", b"b", b"c"):
+        wire.take(0, author.advertise(key))
+    wire.link(0, 1)
+    wire.flush()
+    # A dishonest relay hands the victim operation 3 only, vouching for 1..3.
+    third = author.keyset.live_ops_in(author.author, [(3, 3)])
+    victim.link_opened("relay", initiator=False)
+    victim.receive("relay", encode_message(Hello("natakanu-gossip@1")))
+    victim.receive(
+        "relay", encode_message(Delta((AuthorBatch(author.author, ((1, 3),), tuple(third)),)))
+    )
+    assert victim.list() == [b"c"]
+    wire.link(2, 1)  # the victim meets an honest peer: same numbers, different digest
+    wire.flush()
+    assert victim.list() == [b"a", b"b", b"c"]
