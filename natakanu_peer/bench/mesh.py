@@ -93,6 +93,21 @@ class Mesh:
 
     # ------------------------------------------------------------------ topology
 
+    def add_peer(self, identity: Identity | None = None) -> int:
+        """A newcomer, online and linked to nobody yet; returns its number."""
+        identity = identity or Identity.generate()
+        self.identities.append(identity)
+        self.peers.append(
+            Gossip(
+                author=identity.public_key,
+                sign=identity.sign,
+                verify=verify_signature,
+                topic=self.peers[0].topic if self.peers else DEFAULT_TOPIC,
+            )
+        )
+        self.online.append(True)
+        return len(self.peers) - 1
+
     def neighbours(self, node: int) -> list[int]:
         return [b if a == node else a for a, b in self.edges if node in (a, b)]
 

@@ -98,3 +98,21 @@ def test_lost_frames_are_recovered_by_anti_entropy():
             break
         mesh.anti_entropy()
     assert [len(p.list()) for p in mesh.peers] == [6] * 6
+
+
+@settings(max_examples=20)
+@given(st.integers(3, 7), st.integers(0, 2**32), st.data())
+def test_keys_cross_a_chain_of_peers_even_after_their_author_went_offline(n, seed, data):
+    mesh = Mesh(n, seed=seed, faults=Faults(delay=0.3), identities=IDENTITIES)
+    for i in range(n - 1):
+        mesh.connect(i, i + 1)  # a line: the two ends never meet
+    authors = data.draw(st.sets(st.integers(0, n - 1), min_size=1))
+    for author in sorted(authors):
+        mesh.handle(author, mesh.peers[author].advertise(b"by %d" % author))
+    mesh.run()
+    gone = data.draw(st.sampled_from(sorted(authors)))
+    mesh.leave(gone)
+    newcomer = mesh.add_peer(IDENTITIES[7])  # joins at the far end, after the author left
+    mesh.connect(newcomer, 0 if gone != 0 else n - 1)
+    mesh.run()
+    assert mesh.peers[newcomer].list() == sorted(b"by %d" % a for a in authors)
