@@ -85,6 +85,7 @@ class Mesh:
         ]
         self.online = [True] * n
         self.edges: set[tuple[int, int]] = set()  # (initiator, responder)
+        self._adjacent: dict[int, set[int]] = defaultdict(set)
         self.stats = MeshStats()
         self.round = 0
         self._later: dict[int, list[_Frame]] = defaultdict(list)
@@ -109,13 +110,15 @@ class Mesh:
         return len(self.peers) - 1
 
     def neighbours(self, node: int) -> list[int]:
-        return [b if a == node else a for a, b in self.edges if node in (a, b)]
+        return sorted(self._adjacent[node])
 
     def connect(self, a: int, b: int) -> None:
         """Open a link; ``a`` dials ``b``."""
         if a == b or (a, b) in self.edges or (b, a) in self.edges:
             return
         self.edges.add((a, b))
+        self._adjacent[a].add(b)
+        self._adjacent[b].add(a)
         if self.online[a] and self.online[b]:
             self._open(a, b)
 
