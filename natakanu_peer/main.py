@@ -32,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
         "hx",
         help="trade messages with a hash-exchange 4 peer (wire-compatible with the npm package)",
         description=hx4_endpoint.DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     hx4_endpoint.add_arguments(hx)
     hx.set_defaults(run=hx4_endpoint.run)

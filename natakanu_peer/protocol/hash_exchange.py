@@ -99,14 +99,14 @@ class Message:
 
 @dataclass(frozen=True, slots=True)
 class Provide(Message):
-    """"I have these": the peer may request them."""
+    """Says "I have these": the peer may request them."""
 
     hashes: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class Request(Message):
-    """"Send me the content of these"; each is answered by a Deliver or a NotHere."""
+    """Asks "send me the content of these"; each is answered by a Deliver or a NotHere."""
 
     hashes: tuple[str, ...]
 
@@ -122,7 +122,7 @@ class Deliver(Message):
 
 @dataclass(frozen=True, slots=True)
 class NotHere(Message):
-    """"I do not have these" (or will not serve them): the answer to requested hashes."""
+    """Says "I do not have these" (or will not serve them), answering requested hashes."""
 
     hashes: tuple[str, ...]
 
@@ -136,21 +136,21 @@ class Id(Message):
 
 @dataclass(frozen=True, slots=True)
 class Since(Message):
-    """"Only serve me what comes after ``seq``" (seq >= -1)."""
+    """Asks "only serve me what comes after ``seq``" (seq >= -1)."""
 
     seq: int
 
 
 @dataclass(frozen=True, slots=True)
 class Seen(Message):
-    """"I stored what you numbered ``seq``" (seq >= -1)."""
+    """Says "I stored what you numbered ``seq``" (seq >= -1)."""
 
     seq: int
 
 
 @dataclass(frozen=True, slots=True)
 class Close(Message):
-    """"I need nothing more"; the exchange is over when both sides said it."""
+    """Says "I need nothing more"; the exchange is over when both sides said it."""
 
 
 AnyMessage: TypeAlias = Provide | Request | Deliver | NotHere | Id | Since | Seen | Close
@@ -195,6 +195,17 @@ class NotHereReceived(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class RequestReceived(Event):
+    """The peer sent a request (all its new hashes, ours or not; possibly none at all).
+
+    Seed peers answer every Provide with one request, even an empty one, so counting these
+    tells an application whether the peer has said what it wants from our list.
+    """
+
+    hashes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class ServeRequested(Event):
     """The peer asked for ``hash``, which we provide: call ``respond`` or ``decline``."""
 
@@ -232,6 +243,7 @@ AnyEvent: TypeAlias = (
     | Available
     | Response
     | NotHereReceived
+    | RequestReceived
     | ServeRequested
     | IdReceived
     | SinceReceived
@@ -345,11 +357,23 @@ def decode_text(raw: bytes, what: str) -> str:
         raise RemoteProtocolError(f"{what} is not valid UTF-8") from exc
 
 
-def _check_text(text: object, maximum: int, what: str) -> None:
+def _text_fault(text: object, maximum: int, what: str) -> str | None:
+    """Why ``text`` cannot travel as a string of at most ``maximum`` UTF-8 bytes, if it cannot."""
     if not isinstance(text, str):
-        raise LocalProtocolError(f"{what} must be a str, not {type(text).__name__}")
-    if len(text.encode("utf-8", "surrogatepass")) > maximum:
-        raise LocalProtocolError(f"{what} is longer than {maximum} bytes")
+        return f"{what} must be a str, not {type(text).__name__}"
+    try:
+        size = len(text.encode("utf-8"))
+    except UnicodeEncodeError:  # lone surrogates have no UTF-8 form
+        return f"{what} cannot be written in UTF-8"
+    if size > maximum:
+        return f"{what} is longer than {maximum} bytes"
+    return None
+
+
+def _check_text(text: object, maximum: int, what: str) -> None:
+    fault = _text_fault(text, maximum, what)
+    if fault:
+        raise LocalProtocolError(fault)
 
 
 def _check_seq(seq: object, minimum: int) -> None:
@@ -443,9 +467,16 @@ class HashExchange:
         return [Send(Provide(chunk)) for chunk in _chunks(wanted)]
 
     def request(self, hashes: Iterable[str]) -> Events:
-        """Ask the peer for the content of ``hashes`` (each answered once, in time)."""
+        """Ask the peer for the content of ``hashes`` (each answered once, in time).
+
+        An empty list still sends an empty Request, as the seed does: it tells the peer that
+        we want nothing from the list it provided.
+        """
         self._require_open("request")
-        for hash_ in self._local_hashes(hashes):
+        wanted = self._local_hashes(hashes)
+        if not wanted:
+            return [Send(Request(()))]
+        for hash_ in wanted:
             if hash_ not in self._in_flight:
                 self._queued[hash_] = None
         return self._send_queued()
@@ -483,7 +514,8 @@ class HashExchange:
         """
         if self._closed:
             return []  # the exchange is over; a late answer has nobody to go to
-        self._take_serving(hash)
+        # Every check comes before any change, so a refused answer can be given again.
+        self._check_serving(hash)
         if len(content) > limits.MAX_CONTENT_BYTES:
             raise LocalProtocolError(f"content of {len(content)} bytes is too large to send")
         if self.algorithm.hash_of(content) != hash:
@@ -493,6 +525,7 @@ class HashExchange:
         _check_seq(seq, 0)
         if seq in self._sent_seqs:
             raise LocalProtocolError(f"sequence number {seq} was already used in this exchange")
+        self._serving.discard(hash)
         self._sent_seqs.add(seq)
         return [Send(Deliver(hash, seq, content))]
 
@@ -500,7 +533,8 @@ class HashExchange:
         """Answer the peer's request for ``hash`` with "not here" (content missing after all)."""
         if self._closed:
             return []
-        self._take_serving(hash)
+        self._check_serving(hash)
+        self._serving.discard(hash)
         return [Send(NotHere((hash,)))]
 
     # ------------------------------------------------------------ what the peer says
@@ -549,7 +583,8 @@ class HashExchange:
                 f"the peer has more than {self._max_in_flight} requests waiting at us"
             )
         self._serving.update(served)
-        events: Events = [ServeRequested(h) for h in served]
+        events: Events = [RequestReceived(tuple(fresh))]
+        events += [ServeRequested(h) for h in served]
         if missing:
             events.append(Send(NotHere(missing)))
         return events
@@ -602,10 +637,9 @@ class HashExchange:
             if not self.algorithm.is_hash(hash_):
                 raise RemoteProtocolError(f"{hash_!r} is not a {self.algorithm.name} hash")
 
-    def _take_serving(self, hash_: str) -> None:
+    def _check_serving(self, hash_: str) -> None:
         if hash_ not in self._serving:
             raise LocalProtocolError(f"the peer has no request for {hash_!r} waiting")
-        self._serving.discard(hash_)
 
     def _unused_seq(self) -> int:
         while self._next_seq in self._sent_seqs:
@@ -640,10 +674,13 @@ class HashExchange:
 
 def _remote_seq(seq: int, minimum: int) -> int:
     if not isinstance(seq, int) or not minimum <= seq <= limits.MAX_SEQUENCE:
-        raise RemoteProtocolError(f"sequence number {seq!r} is outside {minimum}..")
+        raise RemoteProtocolError(
+            f"sequence number {seq!r} is outside {minimum}..{limits.MAX_SEQUENCE}"
+        )
     return seq
 
 
 def _remote_text(text: str, maximum: int, what: str) -> None:
-    if not isinstance(text, str) or len(text.encode("utf-8", "surrogatepass")) > maximum:
-        raise RemoteProtocolError(f"{what} is not text of at most {maximum} bytes")
+    fault = _text_fault(text, maximum, what)
+    if fault:
+        raise RemoteProtocolError(fault)
