@@ -96,29 +96,34 @@ def _keyset(logs: list[list[Operation]], drop: set[tuple[int, int]]) -> KeySet:
     return ks
 
 
+def _newest(logs: list[list[Operation]], d: int, rng: random.Random) -> list[tuple[int, int]]:
+    """``d`` operations taken from the ends of random authors' histories, newest first."""
+    taken = [0] * len(logs)
+    open_authors = [a for a, ops in enumerate(logs) if ops]
+    chosen: list[tuple[int, int]] = []
+    while len(chosen) < d and open_authors:
+        a = rng.choice(open_authors)
+        chosen.append((a, len(logs[a]) - taken[a]))
+        taken[a] += 1
+        if taken[a] == len(logs[a]):
+            open_authors.remove(a)
+    return chosen
+
+
 def choose_difference(
     logs: list[list[Operation]], d: int, layout: str, rng: random.Random
 ) -> tuple[set[tuple[int, int]], set[tuple[int, int]]]:
-    """Which operations each side lacks: (lacked by B, lacked by A)."""
+    """Which operations each side lacks, ``d`` in all: (lacked by B, lacked by A)."""
     lacked_by_b: set[tuple[int, int]] = set()
     lacked_by_a: set[tuple[int, int]] = set()
     if layout == "newest":
         # B was away while authors kept advertising: it lacks the newest operations.
-        tails = [0] * AUTHORS
-        for _ in range(d):
-            tails[rng.randrange(AUTHORS)] += 1
-        for a, count in enumerate(tails):
-            last = len(logs[a])
-            lacked_by_b.update((a, seq) for seq in range(last - count + 1, last + 1))
+        lacked_by_b.update(_newest(logs, d, rng))
     elif layout == "both-ways":
-        # Each side learned different new operations: half the difference each way.
-        tails = [0] * AUTHORS
-        for _ in range(d):
-            tails[rng.randrange(AUTHORS)] += 1
-        for a, count in enumerate(tails):
-            last = len(logs[a])
-            side = lacked_by_b if a % 2 == 0 else lacked_by_a
-            side.update((a, seq) for seq in range(last - count + 1, last + 1))
+        # Each side learned different new operations (of different authors): each lacks
+        # about half of the difference.
+        for a, seq in _newest(logs, d, rng):
+            (lacked_by_b if a % 2 == 0 else lacked_by_a).add((a, seq))
     elif layout == "scattered":
         # B lost operations anywhere in the authors' histories (holes, not tails).
         everything = [(a, op.seq) for a, ops in enumerate(logs) for op in ops]
