@@ -37,6 +37,7 @@ class Trial:
     reached: int
     repeated_on_a_link: int  # times a link carried the operation again in the same direction
     frames: int
+    last_return: int = 0  # round at which the last departed peer came back (faulty runs)
 
 
 def _graph_trials(args: tuple[int, int, bool, int]) -> list[Trial]:
@@ -85,6 +86,7 @@ def _graph_trials(args: tuple[int, int, bool, int]) -> list[Trial]:
                 reached=reached,
                 repeated_on_a_link=sum(c - 1 for c in mesh.stats.delta_frames.values() if c > 1),
                 frames=mesh.stats.frames - frames_before,
+                last_return=max(returning, default=0),
             )
         )
     return trials
