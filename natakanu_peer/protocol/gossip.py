@@ -108,7 +108,6 @@ class AuthorFlagged(GossipEvent):
 
 @dataclass(eq=False)
 class _Link:
-    initiator: bool
     hello: bool = False
     # What the peer told us it holds (its vector, or operations it sent us), per author.
     remote: dict[bytes, IntervalSet] = field(default_factory=dict)
@@ -195,7 +194,7 @@ class Gossip:
         """A link is up. The side that dialled is the initiator; it asks for the comparison."""
         if link in self._links:
             raise LocalProtocolError(f"link {link!r} is open already")
-        self._links[link] = _Link(initiator=initiator)
+        self._links[link] = _Link()
         events: Events = [self._send(link, Hello(self.topic))]
         if initiator:
             events.append(self._send(link, Summary(self.keyset.fingerprint())))
@@ -259,8 +258,6 @@ class Gossip:
 
     def _on_vector(self, link: LinkId, state: _Link, entries: builtins.list[VectorEntry]) -> Events:
         theirs = {entry.author: entry for entry in entries}
-        if len(theirs) != len(entries):
-            raise RemoteProtocolError("an author appears twice in the vector")
         batches: builtins.list[AuthorBatch] = []
         wants: builtins.list[VectorEntry] = []
         for entry in entries:
@@ -287,8 +284,14 @@ class Gossip:
         events: Events = []
         learned: builtins.list[tuple[bytes, builtins.list[Interval]]] = []
         changed = False
+        refused: RemoteProtocolError | None = None
         for batch in batches:
-            result = self.keyset.ingest(batch.author, batch.covered, batch.ops)
+            try:
+                result = self.keyset.ingest(batch.author, batch.covered, batch.ops)
+            except RemoteProtocolError as exc:
+                # Batches taken before this one stay taken: report them, then close.
+                refused = exc
+                break
             _believe(state, batch.author, batch.covered)
             if result.new_ops or result.gained:
                 events.append(
@@ -310,6 +313,10 @@ class Gossip:
             events.append(KeysChanged(tuple(self.keyset.list())))
         if learned:
             events.extend(self._push(learned, exclude=link))
+        if refused is not None:
+            self._links.pop(link, None)
+            events.append(CloseLink(link, str(refused)))
+            return events
         answer: builtins.list[AuthorBatch] = []
         for entry in wants:
             wanted = self._batch_for(entry.author, entry)

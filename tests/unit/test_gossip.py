@@ -14,7 +14,7 @@ from natakanu_peer.protocol.gossip_messages import (
     OpKind,
     encode_message,
 )
-from tests.gossip_helpers import peer
+from tests.gossip_helpers import op, peer
 
 
 class Wire:
@@ -277,3 +277,21 @@ def test_a_relay_withholding_an_operation_is_repaired_by_an_honest_peer():
     wire.link(2, 1)  # the victim meets an honest peer: same numbers, different digest
     wire.flush()
     assert victim.list() == [b"a", b"b", b"c"]
+
+
+def test_batches_taken_before_a_forged_one_are_reported_before_the_link_closes():
+    a, alice = peer(), Identity.generate()
+    a.link_opened("x", initiator=False)
+    a.receive("x", encode_message(Hello("natakanu-gossip@1")))
+    good = op(alice, 1, OpKind.ADVERTISE, b"genuine")
+    victim = Identity.generate().public_key
+    forged = Operation(victim, 1, OpKind.ADVERTISE, b"lie", bytes(64))
+    message = Delta(
+        (
+            AuthorBatch(alice.public_key, ((1, 1),), (good,)),
+            AuthorBatch(victim, ((1, 1),), (forged,)),
+        )
+    )
+    events = a.receive("x", encode_message(message))
+    assert [type(e).__name__ for e in events] == ["OperationsLearned", "KeysChanged", "CloseLink"]
+    assert a.list() == [b"genuine"] and a.links == []
