@@ -99,9 +99,16 @@ class Message:
 
 @dataclass(frozen=True, slots=True)
 class Provide(Message):
-    """Says "I have these": the peer may request them."""
+    """Says "I have these": the peer may request them.
+
+    ``position``, when given, is where these hashes end in the sender's own numbering of
+    what it provides: the receiver can store it, acknowledge it with ``seen`` and, on the
+    next connection, ask with ``since`` for what comes after it. (Native wire only: the
+    hash-exchange 4 wire has no room for it and drops it.)
+    """
 
     hashes: tuple[str, ...]
+    position: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,9 +180,13 @@ class Send(Event):
 
 @dataclass(frozen=True, slots=True)
 class Available(Event):
-    """The peer provided these hashes, which we do not provide ourselves."""
+    """The peer provided these hashes, which we do not provide ourselves.
+
+    ``position`` is where they end in the peer's numbering, when it said so.
+    """
 
     hashes: tuple[str, ...]
+    position: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,8 +286,12 @@ def encode_message(message: AnyMessage) -> bytes:
     """
     w = Writer()
     match message:
-        case Provide(hashes):
+        case Provide(hashes, position):
             _write_hashes(w.byte(_Kind.PROVIDE), hashes)
+            if position is not None:
+                _check_seq(position, -1)
+            # position + 2 on the wire (it may be -1), 0 for none.
+            w.varint(0 if position is None else position + 2)
         case Request(hashes):
             _write_hashes(w.byte(_Kind.REQUEST), hashes)
         case NotHere(hashes):
@@ -309,7 +324,9 @@ def decode_message(data: bytes) -> AnyMessage:
     kind = r.byte("message type")
     message: AnyMessage
     if kind == _Kind.PROVIDE:
-        message = Provide(_read_hashes(r))
+        hashes = _read_hashes(r)
+        position = r.varint(limits.MAX_SEQUENCE + 2, "position")
+        message = Provide(hashes, None if position == 0 else position - 2)
     elif kind == _Kind.REQUEST:
         message = Request(_read_hashes(r))
     elif kind == _Kind.NOT_HERE:
@@ -459,12 +476,22 @@ class HashExchange:
 
     # ---------------------------------------------------------------- the seed's API
 
-    def provide(self, hashes: Iterable[str]) -> Events:
-        """Tell the peer we have ``hashes``; only provided hashes are ever served."""
+    def provide(self, hashes: Iterable[str], position: int | None = None) -> Events:
+        """Tell the peer we have ``hashes``; only provided hashes are ever served.
+
+        ``position`` says where these hashes end in our own numbering of what we provide
+        (it rides on the last message when the list is split).
+        """
         self._require_open("provide")
+        if position is not None:
+            _check_seq(position, -1)
         wanted = self._local_hashes(hashes)
         self._provided.update(wanted)
-        return [Send(Provide(chunk)) for chunk in _chunks(wanted)]
+        chunks = list(_chunks(wanted))
+        return [
+            Send(Provide(chunk, position if i == len(chunks) - 1 else None))
+            for i, chunk in enumerate(chunks)
+        ]
 
     def request(self, hashes: Iterable[str]) -> Events:
         """Ask the peer for the content of ``hashes`` (each answered once, in time).
@@ -551,8 +578,10 @@ class HashExchange:
         if self._remote_closed:
             return []  # like the seed: after the peer's Close only answers count
         match message:
-            case Provide(hashes):
-                return self._on_provide(hashes)
+            case Provide(hashes, position):
+                if position is not None:
+                    _remote_seq(position, -1)
+                return self._on_provide(hashes, position)
             case Request(hashes):
                 return self._on_request(hashes)
             case Id(value):
@@ -567,10 +596,10 @@ class HashExchange:
                 return self._maybe_closed()
         raise LocalProtocolError(f"not a hash-exchange message: {message!r}")
 
-    def _on_provide(self, hashes: tuple[str, ...]) -> Events:
+    def _on_provide(self, hashes: tuple[str, ...], position: int | None) -> Events:
         self._remote_hashes(hashes)
         fresh = dict.fromkeys(h for h in hashes if h not in self._provided)
-        return [Available(tuple(fresh))]
+        return [Available(tuple(fresh), position)]
 
     def _on_request(self, hashes: tuple[str, ...]) -> Events:
         self._remote_hashes(hashes)

@@ -504,3 +504,14 @@ def test_sequence_numbers_are_unique_within_an_exchange() -> None:
 def test_an_id_that_is_too_long_is_misuse() -> None:
     with pytest.raises(LocalProtocolError, match="longer"):
         HashExchange().id("x" * (limits.MAX_EXCHANGE_ID_BYTES + 1))
+
+
+def test_a_provide_can_say_where_it_ends_in_the_senders_numbering() -> None:
+    provider, receiver = HashExchange(), HashExchange()
+    hashes = [SHA1.hash_of(b"one"), SHA1.hash_of(b"two")]
+    sent = [e.message for e in provider.provide(hashes, position=41) if isinstance(e, Send)]
+    assert sent == [Provide(tuple(hashes), 41)]
+    decoded = decode_message(encode_message(sent[0]))
+    assert decoded == Provide(tuple(hashes), 41)
+    assert receiver.receive(decoded) == [Available(tuple(hashes), 41)]
+    assert decode_message(encode_message(Provide(()))) == Provide((), None)
