@@ -1,18 +1,43 @@
 """Command-line entry point: parses arguments, sets up logging, runs the chosen command.
 
 This is the one place that wires adapters together. It must never hold protocol logic.
+Commands other than ``daemon`` and ``hx`` talk to the node running for the data directory
+through its control API.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 from . import __version__
 from .errors import UsageError
+
+
+class _JsonLines(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": round(record.created, 3),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def _address(text: str) -> str:
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit() or not 0 <= int(port) < 65536:
+        raise argparse.ArgumentTypeError(f"{text!r} is not HOST:PORT (for example 127.0.0.1:4700)")
+    return text
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -24,10 +49,52 @@ def build_parser() -> argparse.ArgumentParser:
         "computer to computer, with no server and no internet.",
     )
     parser.add_argument("--version", action="version", version=f"natakanu-peer {__version__}")
+    parser.add_argument("--data-dir", metavar="DIR", help="where this peer keeps its state")
+    parser.add_argument("--log-json", action="store_true", help="log JSON lines on stderr")
     parser.add_argument(
         "-v", "--verbose", action="count", default=0, help="say more on standard error"
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    daemon = commands.add_parser("daemon", help="run this peer without a window")
+    daemon.add_argument(
+        "--listen",
+        type=_address,
+        default="0.0.0.0:4700",
+        metavar="HOST:PORT",
+        help="where other peers reach this one (port 0: any free port)",
+    )
+    daemon.add_argument(
+        "--peer",
+        type=_address,
+        action="append",
+        default=[],
+        metavar="HOST:PORT",
+        help="a peer to connect to (again and again, until it answers)",
+    )
+    daemon.add_argument(
+        "--no-discovery", action="store_true", help="do not look for peers on the local network"
+    )
+    daemon.add_argument("--name", default="", help="the name other peers see")
+
+    keys = commands.add_parser("keys", help="list the known keys, sorted")
+    keys.add_argument("--json", action="store_true")
+    advertise = commands.add_parser("advertise", help="advertise a key to every peer")
+    which = advertise.add_mutually_exclusive_group(required=True)
+    which.add_argument("key", nargs="?", metavar="HEX")
+    which.add_argument("--text", help="advertise this text (UTF-8) as the key")
+    delete = commands.add_parser("delete", help="withdraw a key you advertised")
+    delete.add_argument("key", metavar="HEX")
+    share = commands.add_parser("share", help="share files or folders; prints their keys")
+    share.add_argument("paths", nargs="+", metavar="PATH")
+    fetch = commands.add_parser("fetch", help="download a shared file; prints where it is")
+    fetch.add_argument("key", metavar="KEY")
+    fetch.add_argument("--to", metavar="DIR", help="folder to download into")
+    peers = commands.add_parser("peers", help="list the peers met, online or not")
+    peers.add_argument("--json", action="store_true")
+    status = commands.add_parser("status", help="this peer's id, address and counts")
+    status.add_argument("--json", action="store_true")
+
     hx = commands.add_parser(
         "hx",
         help="trade messages with a hash-exchange 4 peer (wire-compatible with the npm package)",
@@ -39,26 +106,92 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _setup_logging(args: argparse.Namespace) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    if args.log_json:
+        handler.setFormatter(_JsonLines())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    default = logging.INFO if args.command == "daemon" else logging.WARNING
+    level = [default, logging.INFO, logging.DEBUG][min(args.verbose, 2)]
+    logging.basicConfig(level=min(level, default), handlers=[handler], force=True)
+
+
+async def _remote(args: argparse.Namespace, name: str, body: dict[str, Any]) -> Any:
+    from .net.control import call
+    from .storage.paths import DataPaths, resolve_data_dir
+
+    data_dir = resolve_data_dir(args.data_dir)
+    return await call(DataPaths(data_dir).control, data_dir, name, body)
+
+
+async def _run_command(args: argparse.Namespace) -> int:
+    from .storage.paths import resolve_data_dir
+
+    match args.command:
+        case "daemon":
+            from .app.runtime import run_daemon
+
+            host, _, port = args.listen.rpartition(":")
+            if args.no_discovery:
+                logging.getLogger(__name__).info("discovery is off")
+            return await run_daemon(
+                resolve_data_dir(args.data_dir), (host, int(port)), args.peer, args.name
+            )
+        case "keys":
+            entries = await _remote(args, "keys", {})
+            if args.json:
+                print(json.dumps(entries, ensure_ascii=False))
+            for entry in [] if args.json else entries:
+                label = entry.get("name") or entry.get("text") or ""
+                print(f"{entry['key']}  {label}".rstrip())
+        case "advertise":
+            body = {"text": args.text} if args.text is not None else {"key": args.key}
+            print((await _remote(args, "advertise", body))["key"])
+        case "delete":
+            print((await _remote(args, "delete", {"key": args.key}))["key"])
+        case "share":
+            paths = [str(Path(p).expanduser().absolute()) for p in args.paths]
+            for entry in await _remote(args, "share", {"paths": paths}):
+                print(entry["key"])
+        case "fetch":
+            to = str(Path(args.to).expanduser().absolute()) if args.to else None
+            print((await _remote(args, "fetch", {"key": args.key, "to": to}))["path"])
+        case "peers":
+            entries = await _remote(args, "peers", {})
+            if args.json:
+                print(json.dumps(entries, ensure_ascii=False))
+            for entry in [] if args.json else entries:
+                online = "online" if entry["online"] else "offline"
+                print(
+                    f"{entry['peer_id'][:16]}  {online:7}  {entry['address'] or '-':21}  "
+                    f"{entry['name'] or ''}"
+                )
+        case "status":
+            info = await _remote(args, "status", {})
+            if args.json:
+                print(json.dumps(info, ensure_ascii=False))
+            else:
+                for key, value in info.items():
+                    print(f"{key}: {value}")
+        case _:
+            raise AssertionError(args.command)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        stream=sys.stderr,
-        level=logging.DEBUG
-        if args.verbose > 1
-        else logging.INFO
-        if args.verbose
-        else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
-    if getattr(args, "run", None) is None:
+    if args.command is None:
         parser.print_help()
         return 0
+    _setup_logging(args)
+    runner = getattr(args, "run", None) or _run_command
     try:
-        code: int = asyncio.run(args.run(args))
+        code: int = asyncio.run(runner(args))
     except UsageError as exc:
         print(f"natakanu-peer: {exc}", file=sys.stderr)
-        return 2
+        return 2 if args.command in ("hx",) else 1
     except KeyboardInterrupt:
         return 130
     return code

@@ -55,3 +55,22 @@ MAX_HX4_BUFFERED_BYTES = 64 * 1024 * 1024
 MAX_HX4_PENDING_REQUESTS = MAX_REQUESTS_IN_FLIGHT
 #: Size of the DATA frames we cut our own content into.
 HX4_CHUNK_BYTES = 64 * 1024
+
+# ---------------------------------------------------------------- manifests and content
+# A manifest is fetched as one piece of content, so it must fit MAX_CONTENT_BYTES.
+#: Largest encoded manifest, in bytes, before decoding starts.
+MAX_MANIFEST_BYTES = 12 * 1024 * 1024
+#: Most files one manifest lists (a folder with more is shared as several folders).
+MAX_FILES_PER_MANIFEST = 50_000
+#: Most chunks one manifest lists, all files together: 512 GiB in 4 MiB chunks. Each chunk
+#: costs 67 bytes of manifest, so a manifest this long still fits MAX_MANIFEST_BYTES.
+MAX_CHUNKS_PER_MANIFEST = 131_072
+#: Largest single file: one that fills a whole manifest with its chunks.
+MAX_FILE_BYTES = MAX_CHUNKS_PER_MANIFEST * 4 * 1024 * 1024
+#: Longest relative path in a manifest, in UTF-8 bytes (Windows refuses longer full paths
+#: unless long paths are enabled, and the download folder's own path comes on top).
+MAX_PATH_BYTES = 1024
+#: Longest single name (path component), in UTF-8 bytes: what common file systems allow.
+MAX_NAME_BYTES = 255
+#: Most folder levels in a relative path.
+MAX_PATH_DEPTH = 32

@@ -1,0 +1,808 @@
+"""The node: one peer of the network, as the daemon and the window both run it.
+
+It owns the identity, the gossip engine, the state file, the content store and the links,
+and is the one interpreter of what the protocol objects return. Commands (advertise, delete,
+share, fetch, keys, peers, status) are its methods; the control API and the window call them.
+
+Rules it keeps:
+- gossip is driven under one lock, and an operation is written to the state file before any
+  frame carrying it leaves, so a crash can never make us sign two versions of one number;
+- everything blocking (SQLite, hashing, file I/O) runs off the event loop;
+- a peer that breaks a protocol loses its link, with the reason logged; nothing else suffers.
+
+This module must never import Qt, and never touch sockets except through ``net``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from ..errors import KeyTooLargeError, RemoteProtocolError, UsageError
+from ..hashing import BLAKE3
+from ..identity import Identity, verify_signature
+from ..net.control import (
+    Handler,
+    control_app,
+    new_token,
+    remove_control_file,
+    write_control_file,
+)
+from ..net.peer_link import (
+    CHANNEL_EXCHANGE,
+    CHANNEL_GOSSIP,
+    HANDSHAKE_SECONDS,
+    PEER_PATH,
+    PeerLink,
+    dial,
+    peer_route,
+)
+from ..protocol import hash_exchange as hx
+from ..protocol.gossip import (
+    DEFAULT_TOPIC,
+    AuthorFlagged,
+    CloseLink,
+    Gossip,
+    GossipEvent,
+    KeysChanged,
+    OperationsLearned,
+    SendTo,
+)
+from ..protocol.keyset import KeySet
+from ..protocol.manifest import decode_manifest, manifest_digest_of_key
+from ..storage import state
+from ..storage.content import ContentStore, Download
+from ..storage.database import Database
+from ..storage.paths import DataPaths
+
+log = logging.getLogger(__name__)
+
+ANTI_ENTROPY_SECONDS = 30.0
+CHUNKS_IN_FLIGHT_PER_PEER = 8
+OUTBOX_LIMIT_BYTES = 32 * 1024 * 1024
+BACKOFF_FIRST, BACKOFF_MAX = 1.0, 30.0
+
+
+# ------------------------------------------------------------------------------ links
+
+
+class _Outbox:
+    """Frames waiting to go out on one link, written in order by one task."""
+
+    def __init__(self, link: PeerLink) -> None:
+        self._link = link
+        self._queue: asyncio.Queue[tuple[int, bytes] | None] = asyncio.Queue()
+        self._bytes = 0
+        self._room = asyncio.Event()
+        self._room.set()
+        self.task = asyncio.create_task(self._write())
+
+    def put(self, channel: int, payload: bytes) -> None:
+        self._bytes += len(payload)
+        if self._bytes > OUTBOX_LIMIT_BYTES:
+            self._room.clear()
+        self._queue.put_nowait((channel, payload))
+
+    async def room(self) -> None:
+        """Wait until the queue has drained below its limit (backpressure for content)."""
+        await self._room.wait()
+
+    async def _write(self) -> None:
+        while (item := await self._queue.get()) is not None:
+            channel, payload = item
+            try:
+                await self._link.send(channel, payload)
+            except ConnectionError:
+                return
+            finally:
+                self._bytes -= len(payload)
+                if self._bytes <= OUTBOX_LIMIT_BYTES // 2:
+                    self._room.set()
+
+    def stop(self) -> None:
+        self._queue.put_nowait(None)
+
+
+@dataclass(eq=False)
+class _Session:
+    """Everything the node holds for one live link; dropped when it closes."""
+
+    link: PeerLink
+    peer_id: str
+    name: str
+    address: str | None
+    exchange: hx.HashExchange
+    outbox: _Outbox
+    connected_at: float = field(default_factory=time.time)
+    requested: dict[str, tuple[_Fetch, int | None]] = field(default_factory=dict)
+    sent_position: int = -1  # how far our provide log went out on this link
+    acknowledged: int = -1  # how far the peer said it stored it (seen)
+    serving: asyncio.Queue[str] = field(default_factory=asyncio.Queue)
+    server: asyncio.Task[None] | None = None
+
+
+@dataclass(eq=False)
+class _Fetch:
+    """One download in progress: its manifest, then its chunks."""
+
+    manifest_hash: str
+    target: Path
+    done: asyncio.Future[Path]
+    download: Download | None = None
+    waiting: list[int] = field(default_factory=list)  # chunk indices not yet asked for
+    asked_manifest: set[str] = field(default_factory=set)  # peers asked for the manifest
+    busy: bool = False  # writing or finishing
+
+
+class Node:
+    """One peer: gossip, content, links, and the commands people use."""
+
+    def __init__(
+        self,
+        paths: DataPaths,
+        identity: Identity,
+        db: Database,
+        content: ContentStore,
+        *,
+        display_name: str = "",
+        listen: tuple[str, int] = ("0.0.0.0", 0),
+        peers: list[str] | None = None,
+        topic: str = DEFAULT_TOPIC,
+    ) -> None:
+        self.paths = paths
+        self.identity = identity
+        self.db = db
+        self.content = content
+        self.display_name = display_name or f"peer {identity.peer_id[:8]}"
+        self._listen = listen
+        self._peers_given = list(peers or [])
+        self.topic = topic
+        self.gossip = Gossip(
+            author=identity.public_key,
+            sign=identity.sign,
+            verify=verify_signature,
+            topic=topic,
+            keyset=KeySet(topic, verify_signature),
+        )
+        self._gossip_lock = asyncio.Lock()
+        self._sessions: dict[str, _Session] = {}
+        self._availability: dict[str, set[str]] = defaultdict(set)  # hash -> peer ids
+        self._fetches: dict[str, _Fetch] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._runners: list[web.AppRunner] = []
+        self._dialing: dict[str, asyncio.Task[None]] = {}
+        self._address_peer: dict[str, str] = {}
+        self.listen_address: str | None = None
+        self.listen_port: int | None = None
+        self.control_url: str | None = None
+        self.flagged: dict[str, str] = {}
+        self.chunks_received = 0  # since this process started
+        self.started = time.time()
+        self.closing = False
+
+    # ------------------------------------------------------------------ start and stop
+
+    async def start(self) -> None:
+        stored = await self.db.call(state.load_operations, self.topic)
+        for author, row in stored.items():
+            self.gossip.keyset.ingest(author, row.covered, row.ops, trusted=True)
+        for peer_id, hash_ in await self.db.call(state.availability):
+            self._availability[hash_].add(peer_id)
+        await self._serve_peers()
+        await self._serve_control()
+        for address in self._peers_given:
+            await self.db.call(state.remember_address, address, "given")
+        for address in await self.db.call(state.known_addresses):
+            self._dial_forever(address)
+        for download in await self.content.resume_downloads():
+            self._start_fetch(download.manifest_hash, download.target_dir, download)
+        self._spawn(self._anti_entropy())
+        log.info(
+            "peer %s listening on %s; %d keys known",
+            self.identity.peer_id[:16],
+            self.listen_address,
+            len(self.gossip.list()),
+        )
+
+    async def stop(self) -> None:
+        self.closing = True
+        for job in list(self._fetches.values()):
+            if job.download is not None:
+                with contextlib.suppress(Exception):
+                    await job.download.close()  # record progress; resumed at next start
+        for task in list(self._dialing.values()) + list(self._tasks):
+            task.cancel()
+        for session in list(self._sessions.values()):
+            await session.link.close("the peer is shutting down")
+        for task in list(self._dialing.values()) + list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        for runner in self._runners:
+            await runner.cleanup()
+        remove_control_file(self.paths.control)
+
+    async def _serve_peers(self) -> None:
+        app = web.Application()
+        app.router.add_get(PEER_PATH, peer_route(self._run_link))
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        host, port = self._listen
+        site = web.TCPSite(runner, host, port)
+        try:
+            await site.start()
+        except OSError as exc:
+            await runner.cleanup()
+            raise UsageError(
+                f"Cannot listen on {host}:{port} ({exc.strerror}); choose another port "
+                "with --listen HOST:PORT."
+            ) from exc
+        self._runners.append(runner)
+        server = site._server
+        assert server is not None and hasattr(server, "sockets")
+        bound = server.sockets[0].getsockname()
+        self.listen_address = f"{bound[0]}:{bound[1]}"
+        self.listen_port = int(bound[1])
+
+    async def _serve_control(self) -> None:
+        token = new_token()
+        commands: dict[str, Handler] = {
+            "status": lambda body: self.status(),
+            "keys": lambda body: self.keys(),
+            "advertise": lambda body: self.advertise_hex_or_text(body),
+            "delete": lambda body: self.delete(_key_from_hex(body.get("key"))),
+            "share": lambda body: self.share([Path(p) for p in body.get("paths", [])]),
+            "fetch": lambda body: self.fetch_command(body),
+            "peers": lambda body: self.peers(),
+        }
+        runner = web.AppRunner(control_app(token, commands), access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        self._runners.append(runner)
+        server = site._server
+        assert server is not None and hasattr(server, "sockets")
+        port = server.sockets[0].getsockname()[1]
+        self.control_url = f"http://127.0.0.1:{port}"
+        write_control_file(self.paths.control, self.control_url, token)
+
+    def _spawn(self, coroutine: Any) -> asyncio.Task[Any]:
+        task = asyncio.create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    # ------------------------------------------------------------------ commands
+
+    async def status(self) -> dict[str, Any]:
+        online = [s.peer_id for s in self._sessions.values()]
+        known = await self.db.call(state.all_peers)
+        return {
+            "peer_id": self.identity.peer_id,
+            "name": self.display_name,
+            "listen": self.listen_address,
+            "data_dir": str(self.paths.root),
+            "keys": len(self.gossip.list()),
+            "peers_online": len(online),
+            "peers_known": len(known),
+            "downloads_active": len(self._fetches),
+            "chunks_received": self.chunks_received,
+            "flagged_authors": self.flagged,
+            "uptime_seconds": round(time.time() - self.started, 1),
+        }
+
+    async def keys(self) -> list[dict[str, Any]]:
+        result = []
+        for key in self.gossip.list():
+            entry: dict[str, Any] = {
+                "key": key.hex(),
+                "advertisers": [a.hex() for a in self.gossip.keyset.advertisers(key)],
+                "mine": self.identity.public_key in self.gossip.keyset.advertisers(key),
+            }
+            text = _as_text(key)
+            if text is not None:
+                entry["text"] = text
+            digest = manifest_digest_of_key(key)
+            if digest is not None:
+                body = await self.content.manifest_body(digest.hex())
+                if body is not None:
+                    manifest = decode_manifest(body)
+                    entry["name"] = manifest.name
+                    entry["size"] = manifest.total_size
+                    entry["files"] = len(manifest.files)
+            result.append(entry)
+        return result
+
+    async def advertise_hex_or_text(self, body: dict[str, Any]) -> dict[str, str]:
+        if body.get("text") is not None:
+            key = str(body["text"]).encode("utf-8")
+        else:
+            key = _key_from_hex(body.get("key"))
+        await self.advertise(key)
+        return {"key": key.hex()}
+
+    async def advertise(self, key: bytes) -> None:
+        async with self._gossip_lock:
+            await self._apply_gossip(self.gossip.advertise(key))
+
+    async def delete(self, key: bytes) -> dict[str, str]:
+        async with self._gossip_lock:
+            await self._apply_gossip(self.gossip.delete(key))
+        return {"key": key.hex()}
+
+    async def share(self, paths: list[Path]) -> list[dict[str, Any]]:
+        if not paths:
+            raise UsageError("Say which file or folder to share.")
+        shared = []
+        for path in paths:
+            path = path.expanduser().absolute()
+            if not path.exists():
+                raise UsageError(f"{path} does not exist; check the name and try again.")
+            result = await self.content.share(path)
+            await self.advertise(result.key)
+            shared.append({"key": result.key.hex(), "name": result.name, "size": result.total_size})
+        await self._provide_news()
+        return shared
+
+    async def fetch_command(self, body: dict[str, Any]) -> dict[str, str]:
+        key = _key_from_hex(body.get("key"))
+        to = Path(body["to"]).expanduser().absolute() if body.get("to") else None
+        path = await self.fetch(key, to)
+        return {"path": str(path)}
+
+    async def fetch(self, key: bytes, to: Path | None = None) -> Path:
+        digest = manifest_digest_of_key(key)
+        if digest is None:
+            raise UsageError(
+                "This key is not a shared file or folder, so there is nothing to download; "
+                "it may be an archive key for another application."
+            )
+        manifest_hash = digest.hex()
+        job = self._fetches.get(manifest_hash)
+        if job is None:
+            target = to or self._downloads_folder()
+            target.mkdir(parents=True, exist_ok=True)
+            job = self._start_fetch(manifest_hash, target, None)
+        return await asyncio.shield(job.done)
+
+    async def peers(self) -> list[dict[str, Any]]:
+        rows = await self.db.call(state.all_peers)
+        return [
+            {
+                "peer_id": row.peer_id,
+                "name": row.display_name,
+                "address": row.address,
+                "online": row.peer_id in self._sessions,
+                "last_seen": row.last_seen,
+            }
+            for row in rows
+        ]
+
+    def _downloads_folder(self) -> Path:
+        return self.paths.default_downloads
+
+    # ------------------------------------------------------------------ gossip
+
+    async def _apply_gossip(self, events: list[GossipEvent]) -> None:
+        """Interpret gossip events in order; called with the gossip lock held."""
+        for event in events:
+            match event:
+                case OperationsLearned(author=author, ops=ops):
+                    author_state = self.gossip.keyset.author(author)
+                    covered = author_state.covered.intervals if author_state else ()
+                    await self.db.call(state.store_operations, self.topic, author, ops, covered)
+                case SendTo(link=link, data=data):
+                    session = self._sessions.get(str(link))
+                    if session is not None:
+                        session.outbox.put(CHANNEL_GOSSIP, data)
+                case CloseLink(link=link, reason=reason):
+                    session = self._sessions.get(str(link))
+                    if session is not None:
+                        log.warning("closing link to %s: %s", str(link)[:16], reason)
+                        self._spawn(session.link.close(reason))
+                case KeysChanged(keys=keys):
+                    log.info("%d keys known", len(keys))
+                    self._wake_fetches()
+                case AuthorFlagged(author=author, reason=reason):
+                    self.flagged[author.hex()] = reason
+                    log.warning("author %s flagged: %s", author.hex()[:16], reason)
+
+    async def _anti_entropy(self) -> None:
+        while True:
+            await asyncio.sleep(ANTI_ENTROPY_SECONDS * random.uniform(0.8, 1.2))
+            async with self._gossip_lock:
+                await self._apply_gossip(self.gossip.broadcast())
+
+    # ------------------------------------------------------------------ links
+
+    def _dial_forever(self, address: str) -> None:
+        if address in self._dialing or self.closing:
+            return
+        self._dialing[address] = asyncio.create_task(self._dialer(address))
+
+    async def _dialer(self, address: str) -> None:
+        backoff = BACKOFF_FIRST
+        while not self.closing:
+            peer_id = self._address_peer.get(address)
+            if peer_id is not None and peer_id in self._sessions:
+                await asyncio.sleep(2.0)
+                continue
+            started = time.monotonic()
+            try:
+                link = await dial(address)
+            except ConnectionError as exc:
+                log.debug("%s", exc)
+                await self.db.call(state.address_result, address, False)
+            else:
+                await self._run_link(link, dialled=address)
+                if time.monotonic() - started > 10:
+                    backoff = BACKOFF_FIRST
+            await asyncio.sleep(backoff * random.uniform(0.8, 1.2))
+            backoff = min(backoff * 2, BACKOFF_MAX)
+
+    async def _run_link(self, link: PeerLink, dialled: str | None = None) -> None:
+        try:
+            info = await asyncio.wait_for(
+                link.handshake(self.identity, self.display_name, self.listen_port),
+                HANDSHAKE_SECONDS,
+            )
+        except (RemoteProtocolError, ConnectionError, TimeoutError) as exc:
+            log.info("handshake with %s failed: %s", dialled or link._remote_host, exc)
+            await link.close(f"handshake failed: {exc}")
+            return
+        peer_id = info.peer_id
+        if dialled:
+            self._address_peer[dialled] = peer_id
+            await self.db.call(state.remember_address, dialled, "given", peer_id)
+            await self.db.call(state.address_result, dialled, True)
+        address = dialled or (
+            f"{info.remote_host}:{info.listen_port}"
+            if info.listen_port and info.remote_host
+            else None
+        )
+        existing = self._sessions.get(peer_id)
+        if existing is not None:
+            if not self._prefer(link, existing.link, peer_id):
+                await link.close("duplicate link")
+                return
+            await self._drop_session(existing, "replaced by a newer link")
+            await existing.link.close("duplicate link")
+        session = _Session(
+            link=link,
+            peer_id=peer_id,
+            name=info.display_name,
+            address=address,
+            exchange=hx.HashExchange(BLAKE3),
+            outbox=_Outbox(link),
+        )
+        self._sessions[peer_id] = session
+        session.server = asyncio.create_task(self._serve_requests(session))
+        await self.db.call(state.peer_seen, peer_id, info.display_name, address)
+        if address and not dialled:
+            self._address_peer[address] = peer_id
+            await self.db.call(state.remember_address, address, "learned", peer_id)
+        log.info("linked with %s (%s) at %s", info.display_name, peer_id[:16], address)
+        try:
+            async with self._gossip_lock:
+                events = self.gossip.link_opened(peer_id, initiator=link.initiator)
+                await self._apply_gossip(events)
+            since = await self.db.call(state.get_progress, peer_id, "provided")
+            self._exchange(session, session.exchange.id(self.identity.peer_id))
+            self._exchange(session, session.exchange.since(since))
+            self._pump()
+            await self._receive_loop(session)
+        except RemoteProtocolError as exc:
+            log.warning("link to %s closed: %s", peer_id[:16], exc)
+            await link.close(str(exc))
+        except ConnectionError as exc:
+            log.info("link to %s ended: %s", peer_id[:16], exc)
+        finally:
+            if self._sessions.get(peer_id) is session:
+                await self._drop_session(session, "link closed")
+            await link.close()
+
+    def _prefer(self, new: PeerLink, old: PeerLink, peer_id: str) -> bool:
+        """Of two links to one peer, both sides keep the one dialled by the smaller peer id."""
+
+        def dialler(link: PeerLink) -> str:
+            return self.identity.peer_id if link.initiator else peer_id
+
+        return dialler(new) < dialler(old)
+
+    async def _drop_session(self, session: _Session, why: str) -> None:
+        if self._sessions.get(session.peer_id) is session:
+            del self._sessions[session.peer_id]
+        async with self._gossip_lock:
+            self.gossip.link_closed(session.peer_id)
+        session.outbox.stop()
+        if session.server is not None:
+            session.server.cancel()
+        for hash_, (job, index) in session.requested.items():
+            if index is not None:
+                job.waiting.append(index)
+            del hash_
+        session.requested.clear()
+        with contextlib.suppress(Exception):
+            await self.db.call(state.peer_seen, session.peer_id, None, None)
+        log.info("link to %s dropped: %s", session.peer_id[:16], why)
+        self._pump()
+
+    async def _receive_loop(self, session: _Session) -> None:
+        while True:
+            channel, payload = await session.link.receive()
+            if channel == CHANNEL_GOSSIP:
+                async with self._gossip_lock:
+                    events = self.gossip.receive(session.peer_id, payload)
+                    await self._apply_gossip(events)
+                if any(isinstance(e, CloseLink) for e in events):
+                    return
+            elif channel == CHANNEL_EXCHANGE:
+                message = hx.decode_message(payload)
+                await self._on_exchange(session, session.exchange.receive(message))
+            else:
+                raise RemoteProtocolError(f"unknown channel {channel}")
+
+    # ------------------------------------------------------------------ hash exchange
+
+    def _exchange(self, session: _Session, events: hx.Events) -> None:
+        """Send what a call on the exchange produced (calls never produce anything else)."""
+        for event in events:
+            if isinstance(event, hx.Send):
+                session.outbox.put(CHANNEL_EXCHANGE, hx.encode_message(event.message))
+
+    async def _on_exchange(self, session: _Session, events: hx.Events) -> None:
+        for event in events:
+            match event:
+                case hx.Send(message=message):
+                    session.outbox.put(CHANNEL_EXCHANGE, hx.encode_message(message))
+                case hx.SinceReceived(seq=since):
+                    await self._provide(session, since)
+                case hx.Available(hashes=hashes, position=position):
+                    for hash_ in hashes:
+                        self._availability[hash_].add(session.peer_id)
+                    await self.db.call(state.peer_has, session.peer_id, hashes)
+                    if position is not None:
+                        await self.db.call(
+                            state.set_progress, session.peer_id, "provided", position
+                        )
+                        self._exchange(session, session.exchange.seen(position))
+                    self._pump()
+                case hx.SeenReceived(seq=seq):
+                    session.acknowledged = max(session.acknowledged, seq)
+                case hx.ServeRequested(hash=hash_):
+                    session.serving.put_nowait(hash_)
+                case hx.Response(hash=hash_, content=content):
+                    await self._on_content(session, hash_, content)
+                case hx.NotHereReceived(hash=hash_):
+                    self._availability[hash_].discard(session.peer_id)
+                    await self.db.call(state.peer_lacks, session.peer_id, hash_)
+                    job_index = session.requested.pop(hash_, None)
+                    if job_index is not None and job_index[1] is not None:
+                        job_index[0].waiting.append(job_index[1])
+                    self._pump()
+                case hx.IdReceived(value=value):
+                    if value != session.peer_id:
+                        raise RemoteProtocolError("the exchange id differs from the link's peer id")
+                case hx.RequestReceived(hashes=hashes):
+                    await self._relay(hashes)
+                case hx.Closed():
+                    pass
+
+    async def _provide(self, session: _Session, since: int) -> None:
+        """Provide our log after ``since``; what comes before, the peer knows already."""
+        entries = await self.content.provided_since(-1)
+        old = [h for seq, h in entries if seq <= since]
+        new = [h for seq, h in entries if seq > since]
+        session.exchange.provide(old)  # the peer has these from before: serve, don't resend
+        position = entries[-1][0] if entries else since
+        session.sent_position = position
+        if new:
+            self._exchange(session, session.exchange.provide(new, position=position))
+
+    async def _provide_news(self) -> None:
+        """After a share or a finished download: tell every link what is new."""
+        for session in list(self._sessions.values()):
+            entries = await self.content.provided_since(session.sent_position)
+            if entries:
+                session.sent_position = entries[-1][0]
+                hashes = [h for _, h in entries]
+                self._exchange(
+                    session, session.exchange.provide(hashes, position=session.sent_position)
+                )
+
+    async def _serve_requests(self, session: _Session) -> None:
+        """Answer the peer's requests one at a time, no faster than its link drains."""
+        while True:
+            hash_ = await session.serving.get()
+            await session.outbox.room()
+            body = await self.content.manifest_body(hash_)
+            if body is None:
+                body = await self.content.read_chunk(hash_)
+            if session.exchange.closed or session.link.closed:
+                return
+            if body is None:
+                self._exchange(session, session.exchange.decline(hash_))
+            else:
+                self._exchange(session, session.exchange.respond(hash_, body))
+
+    # ------------------------------------------------------------------ fetching
+
+    def _start_fetch(self, manifest_hash: str, target: Path, download: Download | None) -> _Fetch:
+        job = _Fetch(manifest_hash, target, asyncio.get_running_loop().create_future())
+        job.done.add_done_callback(lambda f: f.exception() if not f.cancelled() else None)
+        if download is not None:
+            job.download = download
+            job.waiting = list(download.missing())
+        self._fetches[manifest_hash] = job
+        self._pump()
+        if download is not None and not job.waiting:
+            self._spawn(self._finish(job))
+        return job
+
+    async def _relay(self, hashes: tuple[str, ...]) -> None:
+        """A peer asked for shared content we do not hold: fetch it, then offer it.
+
+        This is how content crosses a peer in between, as keys do: a peer that cannot reach
+        the one who shared a file gets it from a neighbour that fetched it first. Only
+        manifests of keys listed in the gossip are relayed, so a peer cannot make us fetch
+        arbitrary things.
+        """
+        listed = {
+            digest.hex()
+            for key in self.gossip.list()
+            if (digest := manifest_digest_of_key(key)) is not None
+        }
+        for hash_ in hashes:
+            if hash_ not in listed or hash_ in self._fetches or self.closing:
+                continue
+            if await self.content.manifest_body(hash_) is not None:
+                continue  # ours already (shared, fetched, or being fetched)
+            log.info("relaying %s for a peer", hash_[:16])
+            self.paths.relay.mkdir(parents=True, exist_ok=True)
+            self._start_fetch(hash_, self.paths.relay, None)
+
+    def _wake_fetches(self) -> None:
+        self._pump()
+
+    def _pump(self) -> None:
+        """Ask linked peers for what the downloads need, within each link's window."""
+        for job in list(self._fetches.values()):
+            if job.done.done() or job.busy:
+                continue
+            if job.download is None:
+                self._ask_manifest(job)
+                continue
+            for session in list(self._sessions.values()):
+                self._ask_chunks(job, session)
+
+    def _ask_manifest(self, job: _Fetch) -> None:
+        if any(job.manifest_hash in s.requested for s in self._sessions.values()):
+            return
+        holders = self._availability.get(job.manifest_hash, set())
+        candidates = [s for s in self._sessions.values() if s.peer_id in holders] or [
+            s for s in self._sessions.values() if s.peer_id not in job.asked_manifest
+        ]
+        if candidates:
+            session = candidates[0]
+            job.asked_manifest.add(session.peer_id)
+            session.requested[job.manifest_hash] = (job, None)
+            self._exchange(session, session.exchange.request([job.manifest_hash]))
+
+    def _ask_chunks(self, job: _Fetch, session: _Session) -> None:
+        assert job.download is not None
+        holders_of_all = self._availability.get(job.manifest_hash, set())
+        room = CHUNKS_IN_FLIGHT_PER_PEER - len(session.requested)
+        if room <= 0 or not job.waiting:
+            return
+        asked: list[str] = []
+        kept: list[int] = []
+        for index in job.waiting:
+            chunk = job.download.chunk_hash(index)
+            has = session.peer_id in holders_of_all or session.peer_id in self._availability.get(
+                chunk, ()
+            )
+            if len(asked) < room and has and chunk not in session.requested:
+                session.requested[chunk] = (job, index)
+                asked.append(chunk)
+            else:
+                kept.append(index)
+        job.waiting = kept
+        if asked:
+            self._exchange(session, session.exchange.request(asked))
+
+    async def _on_content(self, session: _Session, hash_: str, content: bytes) -> None:
+        entry = session.requested.pop(hash_, None)
+        if entry is None:
+            return
+        job, index = entry
+        if index is None:
+            await self._on_manifest(job, content)
+        else:
+            assert job.download is not None
+            # Identical chunks may stand at several places: one delivery fills them all.
+            places = [i for i in job.download.indices_of(hash_) if i in job.download.missing()]
+            try:
+                for place in places or [index]:
+                    await job.download.write_chunk(place, content)
+            except UsageError as exc:  # disk full: stop, keep what was verified
+                self._fail(job, exc)
+                return
+            except RemoteProtocolError:
+                job.waiting.append(index)  # ask someone else; this link is closing
+                raise
+            job.waiting = [i for i in job.waiting if i not in places]
+            self.chunks_received += 1
+            if not job.download.missing() and not any(
+                j is job for s in self._sessions.values() for j, _ in s.requested.values()
+            ):
+                self._spawn(self._finish(job))
+                return
+        self._pump()
+
+    async def _on_manifest(self, job: _Fetch, body: bytes) -> None:
+        try:
+            await self.content.add_manifest(body)
+            job.download = await self.content.begin_download(job.manifest_hash, job.target)
+        except (UsageError, RemoteProtocolError) as exc:
+            self._fail(job, exc)
+            return
+        job.waiting = list(job.download.missing())
+        if not job.waiting:
+            self._spawn(self._finish(job))
+        else:
+            self._pump()
+
+    async def _finish(self, job: _Fetch) -> None:
+        if job.busy or job.download is None:
+            return
+        job.busy = True
+        try:
+            path = await job.download.finish()
+        except (UsageError, OSError) as exc:
+            job.busy = False
+            self._fail(job, exc)
+            return
+        self._fetches.pop(job.manifest_hash, None)
+        if not job.done.done():
+            job.done.set_result(path)
+        log.info("download complete: %s", path)
+        await self._provide_news()
+
+    def _fail(self, job: _Fetch, exc: BaseException) -> None:
+        self._fetches.pop(job.manifest_hash, None)
+        if not job.done.done():
+            job.done.set_exception(
+                exc if isinstance(exc, UsageError) else UsageError(f"The download failed: {exc}")
+            )
+
+
+def _key_from_hex(value: object) -> bytes:
+    if not isinstance(value, str):
+        raise UsageError("Give the key as hexadecimal digits.")
+    try:
+        key = bytes.fromhex(value.strip())
+    except ValueError as exc:
+        raise UsageError(
+            f"{value!r} is not a key: a key is written in hexadecimal digits (0-9, a-f)."
+        ) from exc
+    if not key:
+        raise UsageError("The key is empty.")
+    if len(key) > 1024:
+        raise KeyTooLargeError(f"This key is {len(key)} bytes long; keys are at most 1024 bytes.")
+    return key
+
+
+def _as_text(key: bytes) -> str | None:
+    try:
+        text = key.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return text if text.isprintable() else None

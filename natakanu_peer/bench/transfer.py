@@ -1,0 +1,298 @@
+"""Sharing and fetching real files between real daemons, next to b3sum and curl from nginx.
+
+- share: ``natakanu-peer share`` of a file (chunking, BLAKE3, indexing) against ``b3sum``
+  hashing the same file, both with the file in the page cache; and the size of the data
+  directory afterwards (the file must be referenced, not copied).
+- fetch: a daemon fetches the file from another on 127.0.0.1, verification and writing
+  included, against ``curl`` downloading it from nginx on 127.0.0.1 (plain HTTP); the resident
+  memory of both daemons is sampled during the transfer.
+- spread: 32 daemons, each dialling at most 4 others; time until a new key is listed by all.
+
+Daemons run as separate processes through the real command line. nginx, when present, is
+started on a free loopback port with a configuration of its own in a temporary folder.
+This module must never be imported by the application.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from ..net.control import call
+
+MiB = 1024 * 1024
+
+
+def make_file(path: Path, size: int) -> None:
+    """Random bytes (incompressible), written once."""
+    with path.open("wb") as out:
+        left = size
+        while left:
+            block = min(left, 16 * MiB)
+            out.write(os.urandom(block))
+            left -= block
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _rss_kib(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _tree_size(root: Path) -> int:
+    """Bytes actually allocated on disk below ``root``."""
+    return sum(p.stat().st_blocks * 512 for p in root.rglob("*") if p.is_file())
+
+
+class Daemon:
+    """One ``natakanu-peer daemon`` process with its own data directory."""
+
+    def __init__(self, data_dir: Path, peers: list[str] | None = None) -> None:
+        self.data_dir = data_dir
+        args = [
+            sys.executable,
+            "-m",
+            "natakanu_peer",
+            "--data-dir",
+            str(data_dir),
+            "daemon",
+            "--listen",
+            "127.0.0.1:0",
+            "--no-discovery",
+        ]
+        for peer in peers or []:
+            args += ["--peer", peer]
+        data_dir.mkdir(parents=True, exist_ok=True)
+        with (data_dir / "daemon.log").open("a") as log:
+            self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=log, text=True)
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        self.process.stdout.close()
+        if "listening on" not in line:
+            raise RuntimeError(f"daemon did not start: {line!r}")
+        self.address = line.rsplit(" ", 1)[1].strip()
+
+    async def call(self, name: str, body: dict[str, Any] | None = None) -> Any:
+        return await call(self.data_dir / "control.json", self.data_dir, name, body or {})
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+@contextmanager
+def nginx_serving(folder: Path) -> Iterator[str | None]:
+    """nginx serving ``folder`` on a free loopback port; None when nginx is not installed."""
+    binary = shutil.which("nginx") or (
+        "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None
+    )
+    if binary is None:
+        yield None
+        return
+    port = _free_port()
+    work = Path(tempfile.mkdtemp(prefix="natakanu-nginx-"))
+    conf = work / "nginx.conf"
+    conf.write_text(
+        f"""
+{"user root;" if os.geteuid() == 0 else ""}
+daemon off; worker_processes 1; pid {work}/nginx.pid; error_log {work}/error.log;
+events {{ worker_connections 64; }}
+http {{
+  access_log off; sendfile on; tcp_nopush on;
+  client_body_temp_path {work}; proxy_temp_path {work}; fastcgi_temp_path {work};
+  uwsgi_temp_path {work}; scgi_temp_path {work};
+  server {{ listen 127.0.0.1:{port}; root {folder}; }}
+}}
+"""
+    )
+    process = subprocess.Popen(
+        [binary, "-c", str(conf), "-p", str(work)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(100):
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(10)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def share_benchmark(size: int, work: Path) -> dict[str, Any]:
+    film = work / "share-me.bin"
+    make_file(film, size)
+    result: dict[str, Any] = {"bytes": size}
+    b3sum = shutil.which("b3sum")
+    subprocess.run(["cat", str(film)], stdout=subprocess.DEVNULL, check=True)  # page cache
+    if b3sum:
+        started = time.perf_counter()
+        subprocess.run([b3sum, str(film)], stdout=subprocess.DEVNULL, check=True)
+        result["b3sum_seconds"] = time.perf_counter() - started
+    daemon = Daemon(work / "sharer")
+    try:
+        before = _tree_size(daemon.data_dir)
+        started = time.perf_counter()
+        asyncio.run(daemon.call("share", {"paths": [str(film)]}))
+        result["share_seconds"] = time.perf_counter() - started
+        result["data_dir_growth_bytes"] = _tree_size(daemon.data_dir) - before
+    finally:
+        daemon.stop()
+    film.unlink()
+    return result
+
+
+def fetch_benchmark(size: int, work: Path) -> dict[str, Any]:
+    source_dir = work / "served"
+    source_dir.mkdir(exist_ok=True)
+    film = source_dir / "film.bin"
+    make_file(film, size)
+    result: dict[str, Any] = {"bytes": size}
+    with nginx_serving(source_dir) as url:
+        if url and shutil.which("curl"):
+            subprocess.run(["curl", "-sf", "-o", "/dev/null", f"{url}/film.bin"], check=True)
+            started = time.perf_counter()
+            subprocess.run(
+                ["curl", "-sf", "-o", str(work / "curl.bin"), f"{url}/film.bin"], check=True
+            )
+            result["curl_seconds"] = time.perf_counter() - started
+            if (work / "curl.bin").stat().st_size != size:
+                raise RuntimeError("curl did not download the whole file")
+            (work / "curl.bin").unlink()
+    a = Daemon(work / "a")
+    b = Daemon(work / "b", peers=[a.address])
+    try:
+        key = asyncio.run(a.call("share", {"paths": [str(film)]}))[0]["key"]
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if key in [k["key"] for k in asyncio.run(b.call("keys"))]:
+                break
+            time.sleep(0.05)
+        idle = {"a": _rss_kib(a.process.pid), "b": _rss_kib(b.process.pid)}
+        peak = dict(idle)
+        sampling = True
+
+        def sample() -> None:
+            while sampling:
+                for name, daemon in (("a", a), ("b", b)):
+                    peak[name] = max(peak[name], _rss_kib(daemon.process.pid))
+                time.sleep(0.02)
+
+        sampler = threading.Thread(target=sample)
+        sampler.start()
+        started = time.perf_counter()
+        path = asyncio.run(b.call("fetch", {"key": key, "to": str(work / "inbox")}))["path"]
+        result["fetch_seconds"] = time.perf_counter() - started
+        sampling = False
+        sampler.join()
+        result["identical"] = _same_file(Path(path), film)
+        result["rss_idle_kib"] = idle
+        result["rss_peak_kib"] = peak
+    finally:
+        a.stop()
+        b.stop()
+    shutil.rmtree(work / "inbox", ignore_errors=True)
+    film.unlink()
+    return result
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    with a.open("rb") as x, b.open("rb") as y:
+        while True:
+            p, q = x.read(16 * MiB), y.read(16 * MiB)
+            if p != q:
+                return False
+            if not p:
+                return True
+
+
+def spread_benchmark(count: int, runs: int, work: Path, seed: int = 7) -> dict[str, Any]:
+    rng = random.Random(seed)
+    daemons: list[Daemon] = []
+    try:
+        for i in range(count):
+            # Each new daemon dials up to 4 earlier ones: connected, at most 4 dialled each.
+            earlier = rng.sample(daemons, min(len(daemons), rng.randint(1, 4))) if daemons else []
+            daemons.append(Daemon(work / f"d{i}", [d.address for d in earlier]))
+        times = []
+        for run in range(runs):
+            times.append(asyncio.run(_spread_once(daemons, rng, run)))
+        return {"daemons": count, "seconds": times, "median": statistics.median(times)}
+    finally:
+        for daemon in daemons:
+            daemon.stop()
+
+
+async def _spread_once(daemons: list[Daemon], rng: random.Random, run: int) -> float:
+    # Wait until the mesh is up: every daemon has at least one peer online.
+    for _ in range(600):
+        statuses = await asyncio.gather(*(d.call("status") for d in daemons))
+        if all(s["peers_online"] > 0 for s in statuses):
+            break
+        await asyncio.sleep(0.1)
+    origin = rng.choice(daemons)
+    text = f"spread run {run} {time.time()}"
+    key = text.encode().hex()
+    started = time.perf_counter()
+    await origin.call("advertise", {"text": text})
+    pending = set(range(len(daemons)))
+    while pending and time.perf_counter() - started < 60:
+        lists = await asyncio.gather(*(daemons[i].call("keys") for i in sorted(pending)))
+        for i, keys in zip(sorted(pending), lists, strict=True):
+            if any(k["key"] == key for k in keys):
+                pending.discard(i)
+        if pending:
+            await asyncio.sleep(0.01)
+    return time.perf_counter() - started if not pending else float("inf")
+
+
+def run_all(quick: bool) -> dict[str, Any]:
+    work = Path(tempfile.mkdtemp(prefix="natakanu-bench-"))
+    try:
+        size = (64 if quick else 1024) * MiB
+        out: dict[str, Any] = {"share": share_benchmark(size, work)}
+        out["fetch"] = fetch_benchmark(size, work)
+        if not quick:
+            out["fetch_4gib"] = fetch_benchmark(4096 * MiB, work)
+        out["spread"] = spread_benchmark(8 if quick else 32, 5, work)
+        return out
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    print(json.dumps(run_all("--quick" in sys.argv), indent=2))

@@ -1,0 +1,111 @@
+"""Real ``natakanu-peer daemon`` processes on 127.0.0.1, each with its own data directory."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+PYTHON = sys.executable
+
+
+def cli(data_dir: Path, *args: str, timeout: float = 60, check: bool = True) -> str:
+    """Run one ``natakanu-peer`` command against ``data_dir``; return its standard output."""
+    done = subprocess.run(
+        [PYTHON, "-m", "natakanu_peer", "--data-dir", str(data_dir), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if check and done.returncode != 0:
+        raise AssertionError(f"{args} failed ({done.returncode}): {done.stderr.strip()}")
+    return done.stdout
+
+
+def wait_for(condition: Callable[[], Any], timeout: float = 20, every: float = 0.05) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        time.sleep(every)
+
+
+@dataclass
+class Daemon:
+    data_dir: Path
+    peers: list[str] = field(default_factory=list)
+    name: str = ""
+    process: subprocess.Popen[str] | None = None
+    address: str = ""
+    log_path: Path | None = None
+
+    def start(self) -> Daemon:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        args = [
+            PYTHON,
+            "-m",
+            "natakanu_peer",
+            "--data-dir",
+            str(self.data_dir),
+            "daemon",
+            "--listen",
+            self.address or "127.0.0.1:0",
+            "--no-discovery",
+        ]
+        if self.name:
+            args += ["--name", self.name]
+        for peer in self.peers:
+            args += ["--peer", peer]
+        self.log_path = self.data_dir / "daemon.log"
+        with self.log_path.open("a") as log:
+            self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=log, text=True)
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        self.process.stdout.close()  # nothing more is printed there
+        if "listening on" not in line:
+            raise AssertionError(f"daemon did not start: {line!r}\n{self.log_path.read_text()}")
+        self.address = line.rsplit(" ", 1)[1].strip()
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL: no chance to clean anything up."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+
+    def stop(self) -> int:
+        assert self.process is not None
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                return self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                return self.process.wait(10)
+        return self.process.returncode
+
+    def cli(self, *args: str, **kwargs: Any) -> str:
+        return cli(self.data_dir, *args, **kwargs)
+
+    def json(self, *args: str) -> Any:
+        return json.loads(self.cli(*args, "--json"))
+
+    def listed(self) -> list[str]:
+        return [entry["key"] for entry in self.json("keys")]
+
+    def log(self) -> str:
+        return self.log_path.read_text() if self.log_path else ""
+
+
+def environment_ok() -> bool:
+    return os.name == "posix"

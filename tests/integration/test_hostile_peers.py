@@ -1,0 +1,106 @@
+"""A dishonest peer cannot make a node write outside its downloads folder or finish wrong data."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from natakanu_peer.protocol.manifest import CHUNK_SIZE, manifest_key
+from tests.integration.daemons import Daemon
+from tests.integration.hostile_peer import HostilePeer, blake3_hex
+
+
+def manifest_body(name: str, path: str, size: int, chunks: list[str], kind: str = "file") -> bytes:
+    document = {
+        "chunk_size": CHUNK_SIZE,
+        "files": [{"chunks": chunks, "media_type": "video/mp4", "path": path, "size": size}],
+        "hash": "blake3",
+        "kind": kind,
+        "name": name,
+        "version": 1,
+    }
+    return json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
+
+
+def fetch(victim: Daemon, body: bytes, timeout: float) -> subprocess.CompletedProcess[str]:
+    key = manifest_key(bytes.fromhex(blake3_hex(body))).hex()
+    return subprocess.run(
+        [sys.executable, "-m", "natakanu_peer", "--data-dir", str(victim.data_dir), "fetch", key],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def all_files(root: Path) -> set[str]:
+    return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()}
+
+
+@pytest.mark.parametrize(
+    ("kind", "name", "path", "size", "reason"),
+    [
+        ("folder", "evil", "../../outside.txt", 5, ".."),
+        ("folder", "evil", "/etc/natakanu-owned", 5, "absolute"),
+        ("folder", "evil", "a/../../outside.txt", 5, ".."),
+        ("file", "CON", "CON", 5, "device"),
+        ("file", "huge.bin", "huge.bin", 10**18, "size"),
+    ],
+    ids=["dot-dot", "absolute", "nested dot-dot", "device name", "absurd size"],
+)
+def test_a_hostile_manifest_is_refused_with_a_reason_and_writes_nothing(
+    tmp_path, kind, name, path, size, reason
+):
+    content = b"owned"
+    chunks = [blake3_hex(content)] if size < CHUNK_SIZE else [blake3_hex(content)] * 3
+    body = manifest_body(name, path, size, chunks, kind)
+    served = {blake3_hex(body): body, blake3_hex(content): content}
+    with HostilePeer(served.get) as mallory:
+        victim = Daemon(tmp_path / "victim", peers=[mallory.address]).start()
+        try:
+            before = all_files(tmp_path)
+            done = fetch(victim, body, timeout=60)
+            assert done.returncode != 0
+            assert "natakanu-peer:" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+            assert reason in done.stderr, done.stderr
+            after = all_files(tmp_path) - before
+            assert all(not p.startswith("victim/downloads") for p in after)
+            assert not (tmp_path / "outside.txt").exists()
+            assert not Path("/etc/natakanu-owned").exists()
+        finally:
+            victim.stop()
+
+
+def test_wrong_bytes_for_a_chunk_close_the_link_and_never_complete(tmp_path):
+    content = b"the real film" * 1000
+    body = manifest_body("film.mp4", "film.mp4", len(content), [blake3_hex(content)])
+    served = {blake3_hex(body): body, blake3_hex(content): b"something else entirely"}
+    with HostilePeer(served.get, provides=tuple(served)) as mallory:
+        victim = Daemon(tmp_path / "victim", peers=[mallory.address]).start()
+        try:
+            key = manifest_key(bytes.fromhex(blake3_hex(body))).hex()
+            waiting = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "natakanu_peer",
+                    "--data-dir",
+                    str(victim.data_dir),
+                    "fetch",
+                    key,
+                ],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            assert mallory.disconnected.wait(30), "the lying peer was never disconnected"
+            waiting.kill()
+            waiting.communicate(timeout=10)
+            assert "does not match" in victim.log()
+            downloads = victim.data_dir / "downloads"
+            assert not downloads.exists() or not any(downloads.iterdir())
+        finally:
+            victim.stop()
