@@ -445,6 +445,7 @@ class Download:
         self._touched: set[int] = set()  # files written since the last flush
         self._last_flush = time.monotonic()
         self._flush_lock = asyncio.Lock()
+        self._flush_task: asyncio.Task[None] | None = None
         self._fds: dict[int, int] = {}
         self._fd_lock = threading.Lock()
         self._closed = False
@@ -494,11 +495,23 @@ class Download:
         self._done.add(index)
         self._pending.append(index)
         self._touched.add(place.file_index)
+        self._raise_flush_failure()
         if (
             len(self._pending) >= RECORD_BATCH_CHUNKS
             or time.monotonic() - self._last_flush >= RECORD_BATCH_SECONDS
-        ):
-            await self.flush()
+        ) and (self._flush_task is None or self._flush_task.done()):
+            # Flushing waits for the disk: do it beside the transfer, not in its way. The
+            # chunks of a batch are recorded only once their bytes are on the disk.
+            self._flush_task = asyncio.create_task(self.flush())
+
+    def _raise_flush_failure(self) -> None:
+        """A background flush that failed (disk full) stops the download at the next write."""
+        task = self._flush_task
+        if task is not None and task.done() and not task.cancelled():
+            error = task.exception()
+            if error is not None:
+                self._flush_task = None
+                raise error
 
     def _verify_and_write(self, place: ChunkPlace, data: bytes) -> None:
         if BLAKE3.hash_of(data) != place.hash:
@@ -536,6 +549,7 @@ class Download:
 
     async def flush(self) -> None:
         """Flush the files written since last time, then record their chunks as done."""
+        self._raise_flush_failure()
         async with self._flush_lock:
             if not self._pending:
                 return
