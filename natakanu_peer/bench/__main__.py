@@ -142,7 +142,83 @@ def propagation_rows(quick: bool, raw: dict[str, object]) -> list[Row]:
     return rows
 
 
-SUITES = {"reconcile": reconcile_rows, "propagation": propagation_rows}
+def transfer_rows(quick: bool, raw: dict[str, object]) -> list[Row]:
+    from .transfer import run_all
+
+    result = run_all(quick)
+    raw["transfer"] = result
+    rows: list[Row] = []
+    share = result["share"]
+    mb = share["bytes"] / 1e6
+    if "ratio_to_b3sum" in share:
+        ratio = share["ratio_to_b3sum"]
+        rows.append(
+            Row(
+                f"share {share['bytes'] // 2**20} MiB (medians of {share['repeats']})",
+                f"{share['share_mb_s']:,} MB/s; through the daemon "
+                f"{mb / share['share_seconds']:,.0f} MB/s; data dir grew "
+                f"{_fmt_bytes(share['data_dir_growth_bytes'])}",
+                f"b3sum {share['b3sum_mb_s']:,} MB/s",
+                f"{ratio:.2f}",
+                "≥ 0.5 × b3sum; no copy",
+                ratio >= 0.5 and share["data_dir_growth_bytes"] < share["bytes"] // 100,
+            )
+        )
+    for name in ("fetch", "fetch_4gib"):
+        if name not in result:
+            continue
+        fetch = result[name]
+        mb = fetch["bytes"] / 1e6
+        label = f"fetch {fetch['bytes'] // 2**20} MiB between two daemons"
+        if "curl_seconds" in fetch:
+            ratio = fetch["curl_seconds"] / fetch["fetch_seconds"]
+            rows.append(
+                Row(
+                    label,
+                    f"{mb / fetch['fetch_seconds']:,.0f} MB/s (verified, written, flushed); "
+                    f"identical: {fetch['identical']}",
+                    f"curl from nginx {mb / fetch['curl_seconds']:,.0f} MB/s; with the file "
+                    f"flushed {mb / fetch['curl_fsync_seconds']:,.0f} MB/s",
+                    f"{ratio:.2f} ({fetch['curl_fsync_seconds'] / fetch['fetch_seconds']:.2f} "
+                    "vs flushed)",
+                    "≥ 0.6 × curl",
+                    ratio >= 0.6 and fetch["identical"],
+                )
+            )
+        growth = {
+            side: (fetch["rss_peak_kib"][side] - fetch["rss_idle_kib"][side]) / 1024
+            for side in ("a", "b")
+        }
+        rows.append(
+            Row(
+                f"{label}: resident memory",
+                f"sender +{growth['a']:.0f} MiB, receiver +{growth['b']:.0f} MiB over idle",
+                "",
+                "",
+                "≤ 64 MiB over idle",
+                max(growth.values()) <= 64,
+            )
+        )
+    spread = result["spread"]
+    rows.append(
+        Row(
+            f"{spread['daemons']} daemons, ≤ 4 dialled each: new key listed by all",
+            f"median {spread['median']:.3f} s over {len(spread['seconds'])} runs "
+            f"(max {max(spread['seconds']):.3f} s)",
+            "",
+            "",
+            "≤ 1 s",
+            spread["median"] <= 1,
+        )
+    )
+    return rows
+
+
+SUITES = {
+    "reconcile": reconcile_rows,
+    "propagation": propagation_rows,
+    "transfer": transfer_rows,
+}
 
 
 def markdown(rows: list[Row]) -> str:
