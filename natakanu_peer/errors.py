@@ -9,7 +9,10 @@
     │   └── LocalProtocolError      our own code misused a protocol object (a bug here)
     └── UsageError                  a person asked for something that cannot be done; the
         │                           message is a sentence that says what to do instead
-        └── KeyTooLargeError        a key longer than the protocol allows
+        ├── KeyTooLargeError        a key longer than the protocol allows
+        ├── NotEnoughSpaceError     a download would not fit on its disk
+        └── DiskFullError           a disk filled up during a download (what was verified
+                                    is kept)
 
 Third-party exceptions are translated once, where they enter (``raise ... from exc``).
 This module must never import anything from the rest of the package.
@@ -38,3 +41,11 @@ class UsageError(NatakanuError):
 
 class KeyTooLargeError(UsageError):
     """A key is larger than ``protocol.limits.MAX_KEY_BYTES``."""
+
+
+class NotEnoughSpaceError(UsageError):
+    """A download would not fit on the disk of the partial folder or of the download folder."""
+
+
+class DiskFullError(UsageError):
+    """A disk filled up during a download; every chunk verified so far is kept."""

@@ -297,6 +297,7 @@ class Node:
             "chunks_received": self.chunks_received,
             "flagged_authors": self.flagged,
             "uptime_seconds": round(time.time() - self.started, 1),
+            "notice": self.db.notice,
         }
 
     async def keys(self) -> list[dict[str, Any]]:

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
-from ..errors import RemoteProtocolError, UsageError
+from ..errors import DiskFullError, NotEnoughSpaceError, RemoteProtocolError, UsageError
 from ..hashing import BLAKE3
 from ..protocol import limits
 from ..protocol.manifest import (
@@ -95,14 +95,6 @@ _READ = (
 _WRITE = os.O_RDWR | getattr(os, "O_BINARY", 0) | getattr(os, "O_NOFOLLOW", 0)
 _CREATING = ".creating"
 _COMPOUND_SUFFIXES = (".tar.gz", ".tar.bz2", ".tar.xz", ".tar.zst")
-
-
-class NotEnoughSpaceError(UsageError):
-    """A download would not fit on the disk of the partial folder or of the download folder."""
-
-
-class DiskFullError(UsageError):
-    """A disk filled up during a download; every chunk verified so far is kept."""
 
 
 @dataclass(frozen=True, slots=True)
