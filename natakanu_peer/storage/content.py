@@ -57,6 +57,7 @@ from ..protocol.manifest import (
     path_problem,
 )
 from .database import Database
+from .durable import fsync_directory
 from .paths import DataPaths
 
 log = logging.getLogger(__name__)
@@ -587,7 +588,7 @@ class Download:
             await store._db.call(_set_state, self.manifest_hash, ACTIVE, None, None)
             raise
         try:
-            await asyncio.to_thread(_fsync_dir, self.target_dir)
+            await asyncio.to_thread(fsync_directory, self.target_dir)
         except OSError as exc:  # moved already: the rename is in the file system's journal
             log.warning("could not flush %s: %s", self.target_dir, exc)
         if provide:
@@ -973,7 +974,7 @@ def _create_partial(root: Path, manifest: Manifest) -> None:
     # ``_repair_partial`` remakes any that did not reach the disk.
     _remove_tree(root)  # left by a crash before its row was written
     os.rename(staging, root)
-    _fsync_dir(root.parent)
+    fsync_directory(root.parent)
 
 
 def _make_sparse(path: Path, size: int) -> None:
@@ -1065,7 +1066,7 @@ def _recover_finish(root: Path, manifest: Manifest, row: _DownloadRow) -> _Recov
     if final is not None and there:
         if not manifest.folder and os.path.samefile(source, final):
             os.unlink(source)  # the link was made, the unlink not yet
-            _fsync_dir(source.parent)
+            fsync_directory(source.parent)
             return _Recovered.DONE
         if manifest.folder and final.is_dir() and not any(final.iterdir()):
             os.rmdir(final)  # the name was reserved, the folder not yet moved
@@ -1215,28 +1216,18 @@ def _sync_tree(root: Path, files: bool = True) -> None:
     if not root.is_dir():
         if files:
             _fsync_file(root)
-        _fsync_dir(root.parent)
+        fsync_directory(root.parent)
         return
     for folder, _, names in os.walk(root, topdown=False):
         if files:
             for name in names:
                 _fsync_file(Path(folder, name))
-        _fsync_dir(Path(folder))
-    _fsync_dir(root.parent)
+        fsync_directory(Path(folder))
+    fsync_directory(root.parent)
 
 
 def _fsync_file(path: Path) -> None:
     fd = os.open(path, _WRITE)  # Windows flushes only what is open for writing
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(path: Path) -> None:
-    if os.name == "nt":
-        return  # a folder cannot be opened to flush it there; NTFS journals its renames
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     try:
         os.fsync(fd)
     finally:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ..errors import UsageError
 from ..identity import PRIVATE_KEY_BYTES, Identity
+from .durable import fsync_directory
 
 
 def load_or_create_identity(path: Path) -> Identity:
@@ -33,13 +34,5 @@ def load_or_create_identity(path: Path) -> Identity:
     finally:
         os.close(fd)
     os.replace(temporary, path)
-    _fsync_directory(path.parent)
+    fsync_directory(path.parent)
     return identity
-
-
-def _fsync_directory(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -551,14 +551,14 @@ async def test_a_crash_after_the_move_into_place_is_completed_at_the_next_start(
     class Crash(BaseException):
         pass
 
-    real_fsync_dir = content._fsync_dir
+    real_fsync_dir = content.fsync_directory
 
     def crash_when_flushing_the_target(path: Path) -> None:
         if path == target:  # the move is done; recording it is not
             raise Crash
         real_fsync_dir(path)
 
-    monkeypatch.setattr(content, "_fsync_dir", crash_when_flushing_the_target)
+    monkeypatch.setattr(content, "fsync_directory", crash_when_flushing_the_target)
     with pytest.raises(Crash):
         await download.finish()
     monkeypatch.undo()
