@@ -369,6 +369,9 @@ class Node:
         manifest_hash = digest.hex()
         job = self._fetches.get(manifest_hash)
         if job is None:
+            here = await self.content.local_copy(manifest_hash)
+            if here is not None:
+                return here  # shared from here, or fetched already: nothing to download
             target = to or self._downloads_folder()
             target.mkdir(parents=True, exist_ok=True)
             job = self._start_fetch(manifest_hash, target, None)

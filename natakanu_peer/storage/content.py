@@ -290,6 +290,12 @@ class ContentStore:
         log.info("download %s started into %s", manifest_hash_hex, target_dir)
         return download
 
+    async def local_copy(self, manifest_hash_hex: str) -> Path | None:
+        """Where this content already is here, whole: our own share, or a finished download."""
+        _require_digest(manifest_hash_hex)
+        path = await self._db.call(_local_copy, manifest_hash_hex)
+        return path if path is not None and path.exists() else None
+
     async def open_download(self, manifest_hash_hex: str) -> Download | None:
         """An unfinished download (active or paused), resumed; None if there is none."""
         _require_digest(manifest_hash_hex)
@@ -1457,6 +1463,18 @@ def _forget_chunks(conn: sqlite3.Connection, manifest_hash: str, indices: list[i
             "DELETE FROM download_chunks WHERE manifest_hash = ? AND chunk_index = ?",
             [(manifest_hash, i) for i in indices],
         )
+
+
+def _local_copy(conn: sqlite3.Connection, manifest_hash: str) -> Path | None:
+    row = conn.execute(
+        "SELECT final_path FROM downloads WHERE manifest_hash = ? AND state = ?",
+        (manifest_hash, COMPLETE),
+    ).fetchone()
+    if row is None or row[0] is None:
+        row = conn.execute(
+            "SELECT source FROM shares WHERE manifest_hash = ?", (manifest_hash,)
+        ).fetchone()
+    return None if row is None or row[0] is None else Path(row[0])
 
 
 def _record_complete(

@@ -174,3 +174,19 @@ def test_a_daemon_stops_cleanly_on_sigterm(tmp_path, daemons):
         row = conn.execute("SELECT value FROM meta WHERE name='clean_shutdown'").fetchone()
     assert row == ("1",)
     assert cli(tmp_path / "a", "status", check=False) == ""
+
+
+def test_fetching_what_is_already_here_gives_its_place_without_downloading(tmp_path, daemons):
+    a = Daemon(tmp_path / "a").start()
+    daemons.append(a)
+    b = Daemon(tmp_path / "b", peers=[a.address]).start()
+    daemons.append(b)
+    song = tmp_path / "chanson.ogg"
+    song.write_bytes(os.urandom(3 * 1024 * 1024))
+    key = a.cli("share", str(song)).strip()
+    assert Path(a.cli("fetch", key, timeout=30).strip()) == song
+    wait_for(lambda: key in b.listed(), timeout=5)
+    first = b.cli("fetch", key, timeout=60).strip()
+    again = b.cli("fetch", key, timeout=30).strip()
+    assert first == again
+    assert sorted(p.name for p in (b.data_dir / "downloads").iterdir()) == ["chanson.ogg"]
