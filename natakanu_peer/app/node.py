@@ -67,7 +67,9 @@ from ..storage.paths import DataPaths
 log = logging.getLogger(__name__)
 
 ANTI_ENTROPY_SECONDS = 30.0
-CHUNKS_IN_FLIGHT_PER_PEER = 8
+CHUNKS_IN_FLIGHT_PER_PEER = 16
+SERVE_READS_AT_ONCE = 4
+WRITES_AT_ONCE = 4
 OUTBOX_LIMIT_BYTES = 32 * 1024 * 1024
 BACKOFF_FIRST, BACKOFF_MAX = 1.0, 30.0
 
@@ -140,7 +142,8 @@ class _Fetch:
     download: Download | None = None
     waiting: list[int] = field(default_factory=list)  # chunk indices not yet asked for
     asked_manifest: set[str] = field(default_factory=set)  # peers asked for the manifest
-    busy: bool = False  # writing or finishing
+    busy: bool = False  # finishing
+    writing: int = 0  # chunks being written now
 
 
 class Node:
@@ -177,6 +180,7 @@ class Node:
         self._sessions: dict[str, _Session] = {}
         self._availability: dict[str, set[str]] = defaultdict(set)  # hash -> peer ids
         self._fetches: dict[str, _Fetch] = {}
+        self._writes = asyncio.Semaphore(WRITES_AT_ONCE)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._runners: list[web.AppRunner] = []
         self._dialing: dict[str, asyncio.Task[None]] = {}
@@ -623,19 +627,36 @@ class Node:
                 )
 
     async def _serve_requests(self, session: _Session) -> None:
-        """Answer the peer's requests one at a time, no faster than its link drains."""
-        while True:
-            hash_ = await session.serving.get()
-            await session.outbox.room()
-            body = await self.content.manifest_body(hash_)
-            if body is None:
+        """Answer the peer's requests, a few reads at once, no faster than its link drains."""
+        reading = asyncio.Semaphore(SERVE_READS_AT_ONCE)
+        readers: set[asyncio.Task[None]] = set()
+
+        async def answer(hash_: str) -> None:
+            try:
+                # Chunks are asked for far more often than manifests: look for a chunk first.
                 body = await self.content.read_chunk(hash_)
-            if session.exchange.closed or session.link.closed:
-                return
-            if body is None:
-                self._exchange(session, session.exchange.decline(hash_))
-            else:
-                self._exchange(session, session.exchange.respond(hash_, body))
+                if body is None:
+                    body = await self.content.manifest_body(hash_)
+                if session.exchange.closed or session.link.closed:
+                    return
+                if body is None:
+                    self._exchange(session, session.exchange.decline(hash_))
+                else:
+                    self._exchange(session, session.exchange.respond(hash_, body))
+            finally:
+                reading.release()
+
+        try:
+            while True:
+                hash_ = await session.serving.get()
+                await session.outbox.room()
+                await reading.acquire()
+                task = asyncio.create_task(answer(hash_))
+                readers.add(task)
+                task.add_done_callback(readers.discard)
+        finally:
+            for task in readers:
+                task.cancel()
 
     # ------------------------------------------------------------------ fetching
 
@@ -730,25 +751,44 @@ class Node:
         if index is None:
             await self._on_manifest(job, content)
         else:
-            assert job.download is not None
+            # Written beside the link, not in its way: the link keeps receiving while the
+            # disk works. Too many writes waiting hold the link back (and its memory).
+            await self._writes.acquire()
+            job.writing += 1
+            self._spawn(self._write(session, job, hash_, index, content))
+        self._pump()
+
+    async def _write(
+        self, session: _Session, job: _Fetch, hash_: str, index: int, content: bytes
+    ) -> None:
+        download = job.download
+        assert download is not None
+        try:
             # Identical chunks may stand at several places: one delivery fills them all.
-            places = [i for i in job.download.indices_of(hash_) if i in job.download.missing()]
-            try:
-                for place in places or [index]:
-                    await job.download.write_chunk(place, content)
-            except UsageError as exc:  # disk full: stop, keep what was verified
-                self._fail(job, exc)
-                return
-            except RemoteProtocolError:
-                job.waiting.append(index)  # ask someone else; this link is closing
-                raise
-            job.waiting = [i for i in job.waiting if i not in places]
-            self.chunks_received += 1
-            if not job.download.missing() and not any(
-                j is job for s in self._sessions.values() for j, _ in s.requested.values()
-            ):
-                self._spawn(self._finish(job))
-                return
+            missing = set(download.missing())
+            places = [i for i in download.indices_of(hash_) if i in missing] or [index]
+            for place in places:
+                await download.write_chunk(place, content)
+        except UsageError as exc:  # disk full: stop, keep what was verified
+            self._fail(job, exc)
+            return
+        except RemoteProtocolError as exc:
+            job.waiting.append(index)  # ask someone else; this peer is cut off
+            log.warning("closing link to %s: %s", session.peer_id[:16], exc)
+            await session.link.close(str(exc))
+            return
+        finally:
+            job.writing -= 1
+            self._writes.release()
+        job.waiting = [i for i in job.waiting if i not in places]
+        self.chunks_received += 1
+        if (
+            not download.missing()
+            and job.writing == 0
+            and not any(j is job for s in self._sessions.values() for j, _ in s.requested.values())
+        ):
+            self._spawn(self._finish(job))
+            return
         self._pump()
 
     async def _on_manifest(self, job: _Fetch, body: bytes) -> None:
