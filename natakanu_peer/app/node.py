@@ -463,7 +463,7 @@ class Node:
                 HANDSHAKE_SECONDS,
             )
         except (RemoteProtocolError, ConnectionError, TimeoutError) as exc:
-            log.info("handshake with %s failed: %s", dialled or link._remote_host, exc)
+            log.info("handshake with %s failed: %s", dialled or link.remote_host, exc)
             await link.close(f"handshake failed: {exc}")
             return
         peer_id = info.peer_id
@@ -533,10 +533,11 @@ class Node:
         session.outbox.stop()
         if session.server is not None:
             session.server.cancel()
-        for hash_, (job, index) in session.requested.items():
+        for job, index in session.requested.values():
             if index is not None:
                 job.waiting.append(index)
-            del hash_
+            else:
+                job.asked_manifest.discard(session.peer_id)  # ask it again when it is back
         session.requested.clear()
         with contextlib.suppress(Exception):
             await self.db.call(state.peer_seen, session.peer_id, None, None)

@@ -71,6 +71,10 @@ class PeerLink:
         self.close_reason: str | None = None
 
     @property
+    def remote_host(self) -> str | None:
+        return self._remote_host
+
+    @property
     def closed(self) -> bool:
         return self._ws.closed
 
