@@ -418,7 +418,7 @@ class Node:
                         self._spawn(session.link.close(reason))
                 case KeysChanged(keys=keys):
                     log.info("%d keys known", len(keys))
-                    self._wake_fetches()
+                    self._pump()  # a download may wait for a manifest's holders
                 case AuthorFlagged(author=author, reason=reason):
                     self.flagged[author.hex()] = reason
                     log.warning("author %s flagged: %s", author.hex()[:16], reason)
@@ -694,9 +694,6 @@ class Node:
             log.info("relaying %s for a peer", hash_[:16])
             self.paths.relay.mkdir(parents=True, exist_ok=True)
             self._start_fetch(hash_, self.paths.relay, None)
-
-    def _wake_fetches(self) -> None:
-        self._pump()
 
     def _pump(self) -> None:
         """Ask linked peers for what the downloads need, within each link's window."""

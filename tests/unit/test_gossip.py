@@ -137,14 +137,20 @@ def test_a_delete_sticks_when_a_peer_with_the_old_state_comes_back():
     assert b.list() == [b"film"], "advertising again brings it back"
 
 
-def test_peers_in_sync_reconnect_with_a_few_bytes():
+def synced_pair_apart(keys: int):
+    """Two peers that agreed on ``keys`` keys of the first, then parted."""
     a, b = peer(), peer()
     wire = Wire(a, b)
-    for i in range(500):
+    for i in range(keys):
         wire.take(0, a.advertise(f"key-{i}".encode()))
     wire.link(0, 1)
     wire.flush()
     wire.unlink(0, 1)
+    return wire, a, b
+
+
+def test_peers_in_sync_reconnect_with_a_few_bytes():
+    wire, _a, _b = synced_pair_apart(500)
     wire.sent_bytes = 0
     wire.link(1, 0)
     wire.flush()
@@ -152,13 +158,7 @@ def test_peers_in_sync_reconnect_with_a_few_bytes():
 
 
 def test_one_missing_operation_costs_far_less_than_the_set():
-    a, b = peer(), peer()
-    wire = Wire(a, b)
-    for i in range(500):
-        wire.take(0, a.advertise(f"key-{i}".encode()))
-    wire.link(0, 1)
-    wire.flush()
-    wire.unlink(0, 1)
+    wire, a, b = synced_pair_apart(500)
     wire.take(0, a.advertise(b"one more"))
     wire.sent_bytes = 0
     wire.link(1, 0)
