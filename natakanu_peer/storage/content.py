@@ -310,10 +310,10 @@ class ContentStore:
     async def resume_downloads(self) -> list[Download]:
         """Every download that was active when the last run ended, ready to continue.
 
-        Chunks the database recorded are trusted: they were flushed to disk before being
-        recorded. Chunks written but not yet recorded are found by hashing their ranges
-        (holes of the sparse files are skipped), so at most the chunks being written at the
-        crash are fetched again. Paused downloads stay paused (``open_download`` resumes one).
+        After a clean stop the chunks the database recorded are trusted (they were flushed
+        at the stop); after a crash every chunk is checked by hashing its range (holes of the
+        sparse files are skipped), so at most the chunks being written at the crash are
+        fetched again. Paused downloads stay paused (``open_download`` resumes one).
         Meant for start-up: it also clears what crashes left in the partial folder.
         """
         async with self._opening:
@@ -359,7 +359,12 @@ class ContentStore:
         lost = await asyncio.to_thread(_repair_partial, root, manifest)
         places = manifest.chunk_places()
         done = {i for i in recorded if i < len(places) and places[i].file_index not in lost}
-        if lost:
+        if not self._db.previous_clean:
+            # Chunks are recorded before their bytes are flushed: after a crash or a power
+            # cut, trust only what hashes right now (the scan below finds those again).
+            done = set()
+            scan = True
+        if set(recorded) - done:
             await self._db.call(_forget_chunks, row.manifest_hash, sorted(set(recorded) - done))
         if scan:
             found = await _scan_partial(root, manifest, places, done)
@@ -546,17 +551,25 @@ class Download:
         await self._store._db.call(_set_state, self.manifest_hash, ACTIVE, message, None)
         return DiskFullError(message)
 
-    async def flush(self) -> None:
-        """Flush the files written since last time, then record their chunks as done."""
+    async def flush(self, *, sync: bool = False) -> None:
+        """Record the chunks written since last time as done; with ``sync``, first flush every
+        file of the download to the disk.
+
+        While the transfer runs, chunks are recorded without flushing: after a crash of the
+        process their bytes are still in the system's cache, and after an unclean shutdown
+        the recorded chunks are checked again before they are trusted (``_reopen``). Before
+        the move into place and at a clean stop, everything is flushed.
+        """
         self._raise_flush_failure()
         async with self._flush_lock:
-            if not self._pending:
+            if not self._pending and not sync:
                 return
             batch, self._pending = self._pending, []
-            touched, self._touched = self._touched, set()
-            fds = [fd for i in touched if (fd := self._fds.get(i)) is not None]
+            self._touched = set()
+            fds = list(self._fds.values()) if sync else []
             try:
-                await asyncio.to_thread(_sync_all, fds)
+                if fds:
+                    await asyncio.to_thread(_sync_all, fds)
             except OSError as exc:
                 # After a failed flush the kernel may have dropped those pages: the chunks
                 # are fetched again rather than trusted.
@@ -567,7 +580,8 @@ class Download:
                         "resume the download."
                     ) from exc
                 raise UsageError(f"Could not save the download: {_reason(exc)}.") from exc
-            await self._store._db.call(_record_chunks, self.manifest_hash, batch, time.time())
+            if batch:
+                await self._store._db.call(_record_chunks, self.manifest_hash, batch, time.time())
             self._last_flush = time.monotonic()
 
     # ------------------------------------------------------------------ ending
@@ -584,7 +598,7 @@ class Download:
             raise UsageError(
                 f"{len(missing):,} chunks of {self.manifest.name!r} are still missing."
             )
-        await self.flush()
+        await self.flush(sync=True)
         self._closed = True  # no more writes while the files move
         store = self._store
         try:
@@ -651,7 +665,7 @@ class Download:
         if self._closed:
             return
         try:
-            await self.flush()
+            await self.flush(sync=True)
         finally:
             self._closed = True
             self._store._forget(self)

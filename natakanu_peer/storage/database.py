@@ -103,9 +103,18 @@ class DatabaseError(Exception):
 class Database:
     """The node's state file, used from one dedicated thread."""
 
-    def __init__(self, path: Path, connection: sqlite3.Connection, notice: str | None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        connection: sqlite3.Connection,
+        notice: str | None,
+        previous_clean: bool = True,
+    ) -> None:
         self.path = path
         self._conn = connection
+        #: Whether the last run closed this file cleanly (False after a crash or a kill):
+        #: what was written beside the database may then need checking again.
+        self.previous_clean = previous_clean
         #: What happened at open that the user must be told (a file moved aside), if anything.
         self.notice = notice
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
@@ -117,7 +126,7 @@ class Database:
         """Open (creating or migrating) the database; set a bad file aside and start anew."""
         notice = None
         try:
-            connection = _connect_checked(path)
+            connection, clean = _connect_checked(path)
         except sqlite3.DatabaseError as exc:
             kept = _set_aside(path)
             notice = (
@@ -128,10 +137,11 @@ class Database:
             )
             log.warning("%s", notice)
             try:
-                connection = _connect_checked(path)
+                connection, clean = _connect_checked(path)
+                clean = False
             except sqlite3.DatabaseError as again:
                 raise DatabaseError(f"cannot create {path}: {again}") from again
-        return cls(path, connection, notice)
+        return cls(path, connection, notice, clean)
 
     def close(self) -> None:
         """Record a clean shutdown and close."""
@@ -156,8 +166,10 @@ class Database:
         return self._executor.submit(fn, self._conn, *args).result()
 
 
-def _connect_checked(path: Path) -> sqlite3.Connection:
+def _connect_checked(path: Path) -> tuple[sqlite3.Connection, bool]:
+    """An open, checked, migrated connection, and whether the last run closed it cleanly."""
     existed = path.exists() and path.stat().st_size > 0
+    clean = True
     conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
     try:
         conn.execute("PRAGMA journal_mode=WAL")
@@ -180,7 +192,7 @@ def _connect_checked(path: Path) -> sqlite3.Connection:
     except sqlite3.DatabaseError:
         conn.close()
         raise
-    return conn
+    return conn, clean
 
 
 def _was_clean(conn: sqlite3.Connection) -> bool:

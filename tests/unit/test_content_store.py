@@ -60,6 +60,12 @@ class Peers:
         self._open.pop(name).close()
         return self.store(name, **options)
 
+    def crash(self, name: str, **options) -> ContentStore:
+        """The process dies: the state file is left without its clean-stop mark; restart."""
+        db = self._open.pop(name)
+        db.call_sync(lambda conn: conn.close())
+        return self.store(name, **options)
+
     def db(self, name: str) -> sqlite3.Connection:
         """A second connection for the test to look at the rows."""
         return sqlite3.connect(self.paths(name).database)
@@ -535,6 +541,33 @@ async def test_after_a_crash_a_chunk_torn_in_the_middle_is_fetched_again(peers, 
     [resumed] = await b.resume_downloads()
 
     assert resumed.missing() == [1]
+
+
+async def test_after_a_power_cut_recorded_chunks_whose_bytes_were_lost_are_fetched_again(
+    peers, tmp_path
+):
+    film = tmp_path / "film.mp4"
+    data = random_bytes(3 * CHUNK_SIZE)
+    film.write_bytes(data)
+    a, b = peers.store("a"), peers.store("b")
+    shared = await a.share(film)
+    download = await start_download(a, b, shared.manifest_hash, tmp_path / "downloads")
+    await transfer(a, download, [0, 1, 2])
+    await download.flush()  # recorded, but (while transferring) not flushed to the disk
+    download._close_files(sync=False)
+    with peers.db("b") as conn:
+        assert rows(conn, "download_chunks") == 3
+    partial = peers.paths("b").partial / shared.manifest_hash / "film.mp4"
+    with partial.open("r+b") as f:  # the cache held chunk 1 when the power went
+        f.seek(CHUNK_SIZE)
+        f.write(bytes(CHUNK_SIZE))
+
+    b = peers.crash("b")
+    [resumed] = await b.resume_downloads()
+
+    assert resumed.missing() == [1]
+    await transfer(a, resumed, [1])
+    assert (await resumed.finish()).read_bytes() == data
 
 
 async def test_a_crash_after_the_move_into_place_is_completed_at_the_next_start(
