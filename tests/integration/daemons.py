@@ -45,23 +45,17 @@ class Daemon:
     data_dir: Path
     peers: list[str] = field(default_factory=list)
     name: str = ""
+    log_json: bool = False
     process: subprocess.Popen[str] | None = None
     address: str = ""
     log_path: Path | None = None
 
     def start(self) -> Daemon:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        args = [
-            PYTHON,
-            "-m",
-            "natakanu_peer",
-            "--data-dir",
-            str(self.data_dir),
-            "daemon",
-            "--listen",
-            self.address or "127.0.0.1:0",
-            "--no-discovery",
-        ]
+        args = [PYTHON, "-m", "natakanu_peer", "--data-dir", str(self.data_dir)]
+        if self.log_json:
+            args.append("--log-json")
+        args += ["daemon", "--listen", self.address or "127.0.0.1:0", "--no-discovery"]
         if self.name:
             args += ["--name", self.name]
         for peer in self.peers:

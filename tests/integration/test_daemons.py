@@ -199,3 +199,15 @@ def test_fetching_what_is_already_here_gives_its_place_without_downloading(tmp_p
     again = b.cli("fetch", key, timeout=30).strip()
     assert first == again
     assert sorted(p.name for p in (b.data_dir / "downloads").iterdir()) == ["chanson.ogg"]
+
+
+def test_logs_are_json_lines_when_asked(tmp_path, daemons):
+    import json
+
+    a = Daemon(tmp_path / "a", log_json=True).start()
+    daemons.append(a)
+    a.cli("advertise", "--text", "logged")
+    a.stop()
+    lines = [json.loads(line) for line in a.log().splitlines() if line.strip()]
+    assert lines and all({"time", "level", "logger", "message"} <= set(e) for e in lines)
+    assert any("listening on" in e["message"] for e in lines)
