@@ -438,6 +438,7 @@ class Node:
 
     async def _dialer(self, address: str) -> None:
         backoff = BACKOFF_FIRST
+        failures = 0
         while not self.closing:
             peer_id = self._address_peer.get(address)
             if peer_id is not None and peer_id in self._sessions:
@@ -447,9 +448,13 @@ class Node:
             try:
                 link = await dial(address)
             except ConnectionError as exc:
-                log.debug("%s", exc)
+                failures += 1
+                # Say it once plainly (a mistyped address, a firewall), then quietly retry.
+                level = logging.INFO if failures == 1 else logging.DEBUG
+                log.log(level, "%s; trying again now and then", exc)
                 await self.db.call(state.address_result, address, False)
             else:
+                failures = 0
                 await self._run_link(link, dialled=address)
                 if time.monotonic() - started > 10:
                     backoff = BACKOFF_FIRST
