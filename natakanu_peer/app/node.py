@@ -124,7 +124,6 @@ class _Session:
     address: str | None
     exchange: hx.HashExchange
     outbox: _Outbox
-    connected_at: float = field(default_factory=time.time)
     requested: dict[str, tuple[_Fetch, int | None]] = field(default_factory=dict)
     sent_position: int = -1  # how far our provide log went out on this link
     acknowledged: int = -1  # how far the peer said it stored it (seen)
@@ -376,7 +375,7 @@ class Node:
             here = await self.content.local_copy(manifest_hash)
             if here is not None:
                 return here  # shared from here, or fetched already: nothing to download
-            target = to or self._downloads_folder()
+            target = to or self.paths.default_downloads
             target.mkdir(parents=True, exist_ok=True)
             job = self._start_fetch(manifest_hash, target, None)
         return await asyncio.shield(job.done)
@@ -390,12 +389,15 @@ class Node:
                 "address": row.address,
                 "online": row.peer_id in self._sessions,
                 "last_seen": row.last_seen,
+                # How far the peer said it stored the list of what we provide (seen).
+                "acknowledged": (
+                    self._sessions[row.peer_id].acknowledged
+                    if row.peer_id in self._sessions
+                    else None
+                ),
             }
             for row in rows
         ]
-
-    def _downloads_folder(self) -> Path:
-        return self.paths.default_downloads
 
     # ------------------------------------------------------------------ gossip
 

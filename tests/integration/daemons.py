@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -99,7 +98,3 @@ class Daemon:
 
     def log(self) -> str:
         return self.log_path.read_text() if self.log_path else ""
-
-
-def environment_ok() -> bool:
-    return os.name == "posix"

@@ -80,7 +80,7 @@ class HostilePeer:
                     # It claims to have whatever it was told to claim.
                     provide = hx.Provide(self.provides)
                     await link.send(CHANNEL_EXCHANGE, hx.encode_message(provide))
-        except (ConnectionError, Exception) as exc:
+        except Exception as exc:  # any end of the link ends this peer
             self.close_reasons.append(str(exc))
         finally:
             self.disconnected.set()
