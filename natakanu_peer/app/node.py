@@ -78,21 +78,24 @@ BACKOFF_FIRST, BACKOFF_MAX = 1.0, 30.0
 
 
 class _Outbox:
-    """Frames waiting to go out on one link, written in order by one task."""
+    """Frames waiting to go out on one link, written in order by one task.
+
+    A frame is a channel and the pieces of its payload, joined only when it is sent.
+    """
 
     def __init__(self, link: PeerLink) -> None:
         self._link = link
-        self._queue: asyncio.Queue[tuple[int, bytes] | None] = asyncio.Queue()
+        self._queue: asyncio.Queue[tuple[int, tuple[bytes, ...]] | None] = asyncio.Queue()
         self._bytes = 0
         self._room = asyncio.Event()
         self._room.set()
         self.task = asyncio.create_task(self._write())
 
-    def put(self, channel: int, payload: bytes) -> None:
-        self._bytes += len(payload)
+    def put(self, channel: int, *parts: bytes) -> None:
+        self._bytes += sum(map(len, parts))
         if self._bytes > OUTBOX_LIMIT_BYTES:
             self._room.clear()
-        self._queue.put_nowait((channel, payload))
+        self._queue.put_nowait((channel, parts))
 
     async def room(self) -> None:
         """Wait until the queue has drained below its limit (backpressure for content)."""
@@ -100,13 +103,13 @@ class _Outbox:
 
     async def _write(self) -> None:
         while (item := await self._queue.get()) is not None:
-            channel, payload = item
+            channel, parts = item
             try:
-                await self._link.send(channel, payload)
+                await self._link.send(channel, *parts)
             except ConnectionError:
                 return
             finally:
-                self._bytes -= len(payload)
+                self._bytes -= sum(map(len, parts))
                 if self._bytes <= OUTBOX_LIMIT_BYTES // 2:
                     self._room.set()
 
@@ -572,13 +575,13 @@ class Node:
         """Send what a call on the exchange produced (calls never produce anything else)."""
         for event in events:
             if isinstance(event, hx.Send):
-                session.outbox.put(CHANNEL_EXCHANGE, hx.encode_message(event.message))
+                session.outbox.put(CHANNEL_EXCHANGE, *hx.encode_message_parts(event.message))
 
     async def _on_exchange(self, session: _Session, events: hx.Events) -> None:
         for event in events:
             match event:
                 case hx.Send(message=message):
-                    session.outbox.put(CHANNEL_EXCHANGE, hx.encode_message(message))
+                    session.outbox.put(CHANNEL_EXCHANGE, *hx.encode_message_parts(message))
                 case hx.SinceReceived(seq=since):
                     await self._provide(session, since)
                 case hx.Available(hashes=hashes, position=position):
@@ -642,7 +645,9 @@ class Node:
         async def answer(hash_: str) -> None:
             try:
                 # Chunks are asked for far more often than manifests: look for a chunk first.
+                # A chunk read is checked against its hash by the store, every time.
                 body = await self.content.read_chunk(hash_)
+                checked = body is not None
                 if body is None:
                     body = await self.content.manifest_body(hash_)
                 if session.exchange.closed or session.link.closed:
@@ -650,7 +655,7 @@ class Node:
                 if body is None:
                     self._exchange(session, session.exchange.decline(hash_))
                 else:
-                    self._exchange(session, session.exchange.respond(hash_, body))
+                    self._exchange(session, session.exchange.respond(hash_, body, checked=checked))
             finally:
                 reading.release()
 
@@ -773,7 +778,8 @@ class Node:
             missing = set(download.missing())
             places = [i for i in download.indices_of(hash_) if i in missing] or [index]
             for place in places:
-                await download.write_chunk(place, content)
+                # The exchange checked the content against hash_ when it arrived.
+                await download.write_chunk(place, content, checked_as=hash_)
         except UsageError as exc:  # disk full: stop, keep what was verified
             self._fail(job, exc)
             return

@@ -170,6 +170,8 @@ def transfer_rows(quick: bool, raw: dict[str, object]) -> list[Row]:
         fetch = result[name]
         mb = fetch["bytes"] / 1e6
         label = f"fetch {fetch['bytes'] // 2**20} MiB between two daemons"
+        if fetch.get("runs", 1) > 1:
+            label += f" (medians of {fetch['runs']}, taken in turn)"
         if "curl_seconds" in fetch:
             ratio = fetch["curl_seconds"] / fetch["fetch_seconds"]
             rows.append(
@@ -183,6 +185,18 @@ def transfer_rows(quick: bool, raw: dict[str, object]) -> list[Row]:
                     "vs flushed)",
                     "≥ 0.6 × curl",
                     ratio >= 0.6 and fetch["identical"],
+                )
+            )
+        if "cold_curl_seconds" in fetch and "cold_fetch_seconds" in fetch:
+            cold = fetch["cold_curl_seconds"] / fetch["cold_fetch_seconds"]
+            rows.append(
+                Row(
+                    f"{label.split(' (')[0]}, into memory the host took back",
+                    f"{mb / fetch['cold_fetch_seconds']:,.0f} MB/s",
+                    f"curl from nginx {mb / fetch['cold_curl_seconds']:,.0f} MB/s",
+                    f"{cold:.2f}",
+                    "shown for comparison",
+                    None,
                 )
             )
         growth = {

@@ -119,28 +119,33 @@ class PeerLink:
         channel, payload = await self.receive()
         if channel != CHANNEL_HELLO or len(payload) > _MAX_HELLO_BYTES:
             raise RemoteProtocolError("the peer did not open with a handshake")
-        return payload
+        return bytes(payload)
 
-    async def send(self, channel: int, payload: bytes) -> None:
+    async def send(self, channel: int, *parts: bytes) -> None:
+        """Send one frame on ``channel``: its payload is the ``parts`` joined."""
         if self._ws.closed:
             return
-        await self._send_raw(channel, payload)
+        await self._send_raw(channel, *parts)
 
-    async def _send_raw(self, channel: int, payload: bytes) -> None:
+    async def _send_raw(self, channel: int, *parts: bytes) -> None:
         async with self._send_lock:
             try:
-                await self._ws.send_bytes(bytes((channel,)) + payload)
+                # One copy: the channel byte and the pieces (a chunk among them) joined once.
+                await self._ws.send_bytes(b"".join((bytes((channel,)), *parts)))
             except (ConnectionError, RuntimeError) as exc:
                 raise ConnectionError(f"link closed while sending: {exc}") from exc
 
-    async def receive(self) -> tuple[int, bytes]:
-        """The next frame. ``ConnectionError``: the link ended; ``RemoteProtocolError``: junk."""
+    async def receive(self) -> tuple[int, memoryview]:
+        """The next frame: its channel and a view of its payload (not copied).
+
+        ``ConnectionError``: the link ended; ``RemoteProtocolError``: junk.
+        """
         message = await self._ws.receive()
         if message.type == aiohttp.WSMsgType.BINARY:
             data: bytes = message.data
             if not data:
                 raise RemoteProtocolError("empty frame")
-            return data[0], data[1:]
+            return data[0], memoryview(data)[1:]
         if message.type in (
             aiohttp.WSMsgType.CLOSE,
             aiohttp.WSMsgType.CLOSING,

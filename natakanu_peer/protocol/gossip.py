@@ -204,7 +204,7 @@ class Gossip:
         """Forget everything held for a link."""
         self._links.pop(link, None)
 
-    def receive(self, link: LinkId, data: bytes) -> Events:
+    def receive(self, link: LinkId, data: bytes | memoryview) -> Events:
         """Handle one frame from ``link``. Bad input closes that link, nothing else."""
         state = self._links.get(link)
         if state is None:

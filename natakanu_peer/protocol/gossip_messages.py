@@ -245,7 +245,7 @@ def _read_authors_unique(entries: list[bytes]) -> None:
         raise RemoteProtocolError("an author appears twice in one message")
 
 
-def decode_message(data: bytes) -> GossipMessage:
+def decode_message(data: bytes | memoryview) -> GossipMessage:
     """Decode one gossip frame, or raise ``RemoteProtocolError``."""
     if len(data) > limits.MAX_GOSSIP_FRAME_BYTES:
         raise RemoteProtocolError(f"gossip frame of {len(data)} bytes is over the limit")

@@ -284,6 +284,23 @@ def encode_message(message: AnyMessage) -> bytes:
 
     Raises ``LocalProtocolError`` for a message its own decoder would refuse.
     """
+    return b"".join(encode_message_parts(message))
+
+
+def encode_message_parts(message: AnyMessage) -> tuple[bytes, ...]:
+    """``encode_message`` in pieces to be sent one after the other.
+
+    A delivery's content is its own piece, not copied: a transport can join the pieces with
+    its own framing in one copy (content is the bulk of what goes over a link).
+    """
+    if isinstance(message, Deliver):
+        hash_, seq, content = message.hash, message.seq, message.content
+        _check_text(hash_, limits.MAX_HASH_TEXT_BYTES, "hash")
+        _check_seq(seq, 0)
+        if len(content) > limits.MAX_CONTENT_BYTES:
+            raise LocalProtocolError(f"content of {len(content)} bytes is too large")
+        head = Writer().byte(_Kind.DELIVER).blob(hash_.encode()).varint(seq)
+        return (head.varint(len(content)).getvalue(), content)
     w = Writer()
     match message:
         case Provide(hashes, position):
@@ -296,12 +313,6 @@ def encode_message(message: AnyMessage) -> bytes:
             _write_hashes(w.byte(_Kind.REQUEST), hashes)
         case NotHere(hashes):
             _write_hashes(w.byte(_Kind.NOT_HERE), hashes)
-        case Deliver(hash_, seq, content):
-            _check_text(hash_, limits.MAX_HASH_TEXT_BYTES, "hash")
-            _check_seq(seq, 0)
-            if len(content) > limits.MAX_CONTENT_BYTES:
-                raise LocalProtocolError(f"content of {len(content)} bytes is too large")
-            w.byte(_Kind.DELIVER).blob(hash_.encode()).varint(seq).blob(content)
         case Id(value):
             _check_text(value, limits.MAX_EXCHANGE_ID_BYTES, "id")
             w.byte(_Kind.ID).blob(value.encode())
@@ -313,14 +324,17 @@ def encode_message(message: AnyMessage) -> bytes:
             w.byte(_Kind.CLOSE)
         case _:
             raise LocalProtocolError(f"not a hash-exchange message: {message!r}")
-    return w.getvalue()
+    return (w.getvalue(),)
 
 
-def decode_message(data: bytes) -> AnyMessage:
-    """Decode one native message; any malformed or oversized input is ``RemoteProtocolError``."""
+def decode_message(data: bytes | memoryview) -> AnyMessage:
+    """Decode one native message; any malformed or oversized input is ``RemoteProtocolError``.
+
+    A memoryview is read in place: a delivery's content is its only copy.
+    """
     if len(data) > limits.MAX_EXCHANGE_MESSAGE_BYTES:
         raise RemoteProtocolError(f"message of {len(data)} bytes exceeds the limit")
-    r = Reader(bytes(data))
+    r = Reader(data)
     kind = r.byte("message type")
     message: AnyMessage
     if kind == _Kind.PROVIDE:
@@ -534,10 +548,14 @@ class HashExchange:
         self._queued.clear()
         return [Send(Close()), *self._maybe_closed()]
 
-    def respond(self, hash: str, content: bytes, seq: int | None = None) -> Events:
+    def respond(
+        self, hash: str, content: bytes, seq: int | None = None, *, checked: bool = False
+    ) -> Events:
         """Answer the peer's request for ``hash`` with its content, numbered ``seq``.
 
         Without ``seq``, the lowest number from 1 up not used yet in this exchange is taken.
+        ``checked``: the caller has just verified ``content`` against ``hash`` itself (a
+        content store that checks every read), so it is not hashed a second time here.
         """
         if self._closed:
             return []  # the exchange is over; a late answer has nobody to go to
@@ -545,7 +563,7 @@ class HashExchange:
         self._check_serving(hash)
         if len(content) > limits.MAX_CONTENT_BYTES:
             raise LocalProtocolError(f"content of {len(content)} bytes is too large to send")
-        if self.algorithm.hash_of(content) != hash:
+        if not checked and self.algorithm.hash_of(content) != hash:
             raise LocalProtocolError(f"the content given for {hash} does not match it")
         if seq is None:
             seq = self._unused_seq()

@@ -103,7 +103,8 @@ class Reader:
 
     __slots__ = ("_data", "_pos")
 
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: bytes | memoryview) -> None:
+        # A memoryview is read without copying; only the fields taken out of it are copied.
         self._data = data
         self._pos = 0
 
@@ -127,7 +128,7 @@ class Reader:
     def fixed(self, size: int, what: str = "field") -> bytes:
         if self.remaining < size:
             raise RemoteProtocolError(f"truncated message: {what} needs {size} bytes")
-        value = self._data[self._pos : self._pos + size]
+        value = bytes(self._data[self._pos : self._pos + size])
         self._pos += size
         return value
 

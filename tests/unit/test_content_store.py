@@ -437,6 +437,11 @@ async def test_a_wrong_chunk_is_refused_and_nothing_is_written(peers, tmp_path):
         await download.write_chunk(0, random_bytes(CHUNK_SIZE, seed=99))
     with pytest.raises(RemoteProtocolError, match="bytes"):
         await download.write_chunk(0, b"short")
+    # A caller's word that it checked the bytes counts only for this chunk's own hash.
+    with pytest.raises(RemoteProtocolError, match="does not match"):
+        await download.write_chunk(
+            0, random_bytes(CHUNK_SIZE, seed=99), checked_as=download.chunk_hash(1)
+        )
 
     assert download.missing() == [0, 1]
     assert partial.read_bytes() == bytes(2 * CHUNK_SIZE)

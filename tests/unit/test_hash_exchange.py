@@ -40,6 +40,7 @@ from natakanu_peer.protocol.hash_exchange import (
     SinceReceived,
     decode_message,
     encode_message,
+    encode_message_parts,
 )
 from natakanu_peer.protocol.hx4 import Hx4Connection
 
@@ -515,3 +516,31 @@ def test_a_provide_can_say_where_it_ends_in_the_senders_numbering() -> None:
     assert decoded == Provide(tuple(hashes), 41)
     assert receiver.receive(decoded) == [Available(tuple(hashes), 41)]
     assert decode_message(encode_message(Provide(()))) == Provide((), None)
+
+
+def test_a_message_in_pieces_is_the_message_and_decodes_from_a_view() -> None:
+    content = bytes(range(256)) * 40
+    messages = [
+        Provide((SHA1.hash_of(b"one"),), 7),
+        Deliver(SHA1.hash_of(content), 3, content),
+        Deliver(SHA1.hash_of(b""), 1, b""),
+        Id("kitchen"),
+    ]
+    for message in messages:
+        parts = encode_message_parts(message)
+        whole = b"".join(parts)
+        assert whole == encode_message(message)
+        framed = memoryview(b"\x02" + whole)[1:]  # as a link hands it over: no copy made
+        assert decode_message(framed) == message
+    # The content of a delivery is handed over as it is, not copied into the head.
+    assert encode_message_parts(messages[1])[-1] is content
+
+
+def test_a_response_checked_by_the_caller_is_not_hashed_again() -> None:
+    exchange = HashExchange()
+    exchange.provide([sha1("z")])
+    exchange.receive(Request((sha1("z"),)))
+    # The default checks the content; a caller that checked it itself may say so.
+    with pytest.raises(LocalProtocolError, match="does not match"):
+        exchange.respond(sha1("z"), b"not z")
+    assert exchange.respond(sha1("z"), b"z", checked=True) == [Send(Deliver(sha1("z"), 1, b"z"))]

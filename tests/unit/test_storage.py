@@ -3,6 +3,8 @@
 import os
 import sqlite3
 import stat
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -80,3 +82,18 @@ def test_operations_and_coverage_come_back_after_a_restart(tmp_path):
     assert stored.ops == ops[1:], "the superseded advertise is not kept"
     assert stored.covered == [(1, 2)]
     db.close()
+
+
+def test_writeback_can_be_started_early_without_changing_the_bytes(tmp_path: Path) -> None:
+    from natakanu_peer.storage import durable
+
+    target = tmp_path / "part"
+    fd = os.open(target, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        os.pwrite(fd, b"abc" * 1000, 4096)
+        durable.start_writeback(fd, 4096, 3000)
+    finally:
+        os.close(fd)
+    assert target.read_bytes() == bytes(4096) + b"abc" * 1000
+    if sys.platform.startswith("linux"):
+        assert durable._SYNC_FILE_RANGE is not None  # the head start is really in use here
