@@ -1218,15 +1218,24 @@ def _pread(fd: int, length: int, offset: int) -> bytes:
     return os.read(fd, length)
 
 
+#: Chunks are written in pieces of this size. Linux caches a large write in large pages,
+#: which must be whole free blocks of memory; on a virtual machine that hands free blocks back
+#: to its host, each one is fetched back on first use. A 1 GiB fetch there took 4.5 s of
+#: kernel time in 4 MiB writes, and about 0.8 s in 64 KiB pieces. Elsewhere the size of the
+#: pieces makes no measurable difference.
+WRITE_PIECE_BYTES = 64 * 1024
+
+
 def _pwrite_all(fd: int, data: bytes, offset: int, lock: threading.Lock) -> None:
     view = memoryview(data)
     while view:
+        piece = view[:WRITE_PIECE_BYTES]
         if hasattr(os, "pwrite"):
-            written = os.pwrite(fd, view, offset)
+            written = os.pwrite(fd, piece, offset)
         else:
             with lock:  # Windows: seek and write must not interleave between threads
                 os.lseek(fd, offset, os.SEEK_SET)
-                written = os.write(fd, view)
+                written = os.write(fd, piece)
         view = view[written:]
         offset += written
 

@@ -479,18 +479,13 @@ async def test_a_full_disk_midway_keeps_every_chunk_verified_so_far(
     shared = await a.share(source)
     download = await start_download(a, b, shared.manifest_hash, tmp_path / "downloads")
     real_pwrite = os.pwrite
-    writes = 0
 
-    def pwrite_until_full(fd: int, data: bytes, offset: int) -> int:
-        nonlocal writes
-        writes += 1
-        if writes > 2:
-            raise OSError(errno.ENOSPC, "No space left on device")
-        return real_pwrite(fd, data, offset)
+    def pwrite_full(fd: int, data: bytes, offset: int) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(os, "pwrite", pwrite_until_full)
     first_two = download.missing()[:2]
     await transfer(a, download, first_two)
+    monkeypatch.setattr(os, "pwrite", pwrite_full)  # the disk fills up from here on
     with pytest.raises(DiskFullError, match="full") as full:
         await transfer(a, download, download.missing()[:1])
     monkeypatch.setattr(os, "pwrite", real_pwrite)
