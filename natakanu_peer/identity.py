@@ -47,6 +47,11 @@ class Identity:
         return self._private.sign(message)
 
     @property
+    def private_key(self) -> Ed25519PrivateKey:
+        """The key itself, for the link's TLS certificate (``net.tls``) and nothing else."""
+        return self._private
+
+    @property
     def peer_id(self) -> str:
         """The public key in lowercase hex."""
         return self.public_key.hex()

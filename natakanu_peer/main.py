@@ -94,6 +94,14 @@ def build_parser() -> argparse.ArgumentParser:
     peers.add_argument("--json", action="store_true")
     status = commands.add_parser("status", help="this peer's id, address and counts")
     status.add_argument("--json", action="store_true")
+    circles = commands.add_parser("circles", help="list your circles; * marks the active one")
+    circles.add_argument("--json", action="store_true")
+    invite = commands.add_parser(
+        "invite", help="print an invitation to your circle, to send to a new member"
+    )
+    invite.add_argument("--circle", metavar="NAME", help="a circle other than the active one")
+    join = commands.add_parser("join", help="join a circle with the invitation you were sent")
+    join.add_argument("invitation", metavar="INVITATION")
 
     hx = commands.add_parser(
         "hx",
@@ -167,6 +175,20 @@ async def _run_command(args: argparse.Namespace) -> int:
                     f"{entry['peer_id'][:16]}  {online:7}  {entry['address'] or '-':21}  "
                     f"{entry['name'] or ''}"
                 )
+        case "circles":
+            entries = await _remote(args, "circles", {})
+            if args.json:
+                print(json.dumps(entries, ensure_ascii=False))
+            for entry in [] if args.json else entries:
+                print(f"{'*' if entry['active'] else ' '} {entry['name']}")
+        case "invite":
+            print((await _remote(args, "invite", {"circle": args.circle}))["invitation"])
+        case "join":
+            from .protocol.circle import decode_invitation
+
+            decode_invitation(args.invitation)  # a bad invitation is refused before anything
+            joined = await _remote(args, "join", {"invitation": args.invitation})
+            print(f"joined the circle {joined['circle']!r}")
         case "status":
             info = await _remote(args, "status", {})
             if args.json:

@@ -30,6 +30,8 @@ from aiohttp import web
 from ..errors import KeyTooLargeError, RemoteProtocolError, UsageError
 from ..hashing import BLAKE3
 from ..identity import Identity, verify_signature
+from ..net import tls
+from ..net.addresses import reachable_addresses
 from ..net.control import (
     Handler,
     control_app,
@@ -47,8 +49,14 @@ from ..net.peer_link import (
     peer_route,
 )
 from ..protocol import hash_exchange as hx
+from ..protocol.circle import (
+    CircleKeys,
+    Invitation,
+    check_circle_name,
+    decode_invitation,
+    encode_invitation,
+)
 from ..protocol.gossip import (
-    DEFAULT_TOPIC,
     AuthorFlagged,
     CloseLink,
     Gossip,
@@ -161,7 +169,6 @@ class Node:
         display_name: str = "",
         listen: tuple[str, int] = ("0.0.0.0", 0),
         peers: list[str] | None = None,
-        topic: str = DEFAULT_TOPIC,
     ) -> None:
         self.paths = paths
         self.identity = identity
@@ -170,14 +177,11 @@ class Node:
         self.display_name = display_name or f"peer {identity.peer_id[:8]}"
         self._listen = listen
         self._peers_given = list(peers or [])
-        self.topic = topic
-        self.gossip = Gossip(
-            author=identity.public_key,
-            sign=identity.sign,
-            verify=verify_signature,
-            topic=topic,
-            keyset=KeySet(topic, verify_signature),
-        )
+        #: The active circle: its keys are gossiped, its members linked. Set by ``start``.
+        self.circle: CircleKeys
+        self.circle_name = ""
+        self.gossip: Gossip
+        self._certificate_fp = b""
         self._gossip_lock = asyncio.Lock()
         self._sessions: dict[str, _Session] = {}
         self._availability: dict[str, set[str]] = defaultdict(set)  # hash -> peer ids
@@ -198,9 +202,17 @@ class Node:
     # ------------------------------------------------------------------ start and stop
 
     async def start(self) -> None:
-        stored = await self.db.call(state.load_operations, self.topic)
-        for author, row in stored.items():
-            self.gossip.keyset.ingest(author, row.covered, row.ops, trusted=True)
+        circles = await self.db.call(state.load_circles)
+        if not circles:
+            # The first start: a private circle of one's own, which others join by invitation.
+            keys = CircleKeys.generate()
+            name = check_circle_name(f"{self.display_name}'s circle"[:64])
+            await self.db.call(state.add_circle, keys.circle_id, name, keys.secret, time.time())
+            await self.db.call(state.set_active_circle, keys.circle_id)
+            await self.content.adopt_unowned(keys.circle_id)
+            circles = await self.db.call(state.load_circles)
+        active = next((c for c in circles if c.active), circles[0])
+        await self._use_circle(CircleKeys.from_secret(active.secret), active.name)
         for peer_id, hash_ in await self.db.call(state.availability):
             self._availability[hash_].add(peer_id)
         await self._serve_peers()
@@ -218,6 +230,22 @@ class Node:
             self.listen_address,
             len(self.gossip.list()),
         )
+
+    async def _use_circle(self, circle: CircleKeys, name: str) -> None:
+        """Make ``circle`` the active one: its key set is loaded and gossiped from now on."""
+        gossip = Gossip(
+            author=self.identity.public_key,
+            sign=self.identity.sign,
+            verify=verify_signature,
+            topic=circle.topic,
+            keyset=KeySet(circle.topic, verify_signature),
+        )
+        stored = await self.db.call(state.load_operations, circle.topic)
+        for author, row in stored.items():
+            gossip.keyset.ingest(author, row.covered, row.ops, trusted=True)
+        self.circle, self.circle_name, self.gossip = circle, name, gossip
+        self.content.circle_id = circle.circle_id
+        self.flagged = {}
 
     async def stop(self) -> None:
         self.closing = True
@@ -242,7 +270,12 @@ class Node:
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         host, port = self._listen
-        site = web.TCPSite(runner, host, port)
+        certificate = tls.certificate_for(self.identity)
+        self._certificate_fp = tls.fingerprint(certificate)
+        context = await asyncio.to_thread(
+            tls.server_context, self.identity, certificate, self.paths.root
+        )
+        site = web.TCPSite(runner, host, port, ssl_context=context)
         try:
             await site.start()
         except OSError as exc:
@@ -268,6 +301,9 @@ class Node:
             "share": lambda body: self.share([Path(p) for p in body.get("paths", [])]),
             "fetch": lambda body: self.fetch_command(body),
             "peers": lambda body: self.peers(),
+            "circles": lambda body: self.circles(),
+            "invite": lambda body: self.invite(body.get("circle")),
+            "join": lambda body: self.join(str(body.get("invitation") or "")),
         }
         runner = web.AppRunner(control_app(token, commands), access_log=None)
         await runner.setup()
@@ -294,6 +330,7 @@ class Node:
         return {
             "peer_id": self.identity.peer_id,
             "name": self.display_name,
+            "circle": {"name": self.circle_name, "id": self.circle.circle_id},
             "listen": self.listen_address,
             "data_dir": str(self.paths.root),
             "keys": len(self.gossip.list()),
@@ -305,6 +342,65 @@ class Node:
             "uptime_seconds": round(time.time() - self.started, 1),
             "notice": self.db.notice,
         }
+
+    async def circles(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "name": row.name,
+                "id": row.circle_id,
+                "active": row.circle_id == self.circle.circle_id,
+            }
+            for row in await self.db.call(state.load_circles)
+        ]
+
+    async def invite(self, circle_name: object = None) -> dict[str, Any]:
+        """An invitation to the active circle, or to the circle named ``circle_name``."""
+        rows = await self.db.call(state.load_circles)
+        if circle_name:
+            chosen = [r for r in rows if r.name == str(circle_name)]
+            if not chosen:
+                names = ", ".join(repr(r.name) for r in rows)
+                raise UsageError(f"No circle is called {circle_name!r}; yours are {names}.")
+            row = chosen[0]
+        else:
+            row = next(r for r in rows if r.circle_id == self.circle.circle_id)
+        invitation = Invitation(
+            name=row.name,
+            secret=row.secret,
+            inviter=self.identity.public_key,
+            hints=tuple(reachable_addresses(self._listen, self.listen_port)),
+        )
+        return {"invitation": encode_invitation(invitation), "circle": row.name}
+
+    async def join(self, text: str) -> dict[str, Any]:
+        """Join the circle of an invitation and make it the active one."""
+        invitation = decode_invitation(text)
+        keys = CircleKeys.from_secret(invitation.secret)
+        await self.db.call(
+            state.add_circle, keys.circle_id, invitation.name, keys.secret, time.time()
+        )
+        await self.db.call(state.set_active_circle, keys.circle_id)
+        rows = {r.circle_id: r for r in await self.db.call(state.load_circles)}
+        if keys.circle_id != self.circle.circle_id:
+            await self._switch_circle(keys, rows[keys.circle_id].name)
+        for hint in invitation.hints:
+            await self.db.call(state.remember_address, hint, "invitation")
+            self._dial_forever(hint)
+        return {"circle": rows[keys.circle_id].name, "id": keys.circle_id}
+
+    async def _switch_circle(self, circle: CircleKeys, name: str) -> None:
+        """Leave the links of the active circle and take up ``circle``'s."""
+        async with self._gossip_lock:
+            for session in list(self._sessions.values()):
+                await self._drop_session(session, "the circle changed", locked=True)
+                await session.link.close("the circle changed")
+            await self._use_circle(circle, name)
+        # Addresses tried in vain under the old circle are tried again at once.
+        for address, task in list(self._dialing.items()):
+            task.cancel()
+            del self._dialing[address]
+            self._dial_forever(address)
+        log.info("circle %r (%s) is now active", name, circle.circle_id[:8])
 
     async def keys(self) -> list[dict[str, Any]]:
         result = []
@@ -411,7 +507,9 @@ class Node:
                 case OperationsLearned(author=author, ops=ops):
                     author_state = self.gossip.keyset.author(author)
                     covered = author_state.covered.intervals if author_state else ()
-                    await self.db.call(state.store_operations, self.topic, author, ops, covered)
+                    await self.db.call(
+                        state.store_operations, self.circle.topic, author, ops, covered
+                    )
                 case SendTo(link=link, data=data):
                     session = self._sessions.get(str(link))
                     if session is not None:
@@ -469,7 +567,13 @@ class Node:
     async def _run_link(self, link: PeerLink, dialled: str | None = None) -> None:
         try:
             info = await asyncio.wait_for(
-                link.handshake(self.identity, self.display_name, self.listen_port),
+                link.handshake(
+                    self.identity,
+                    [self.circle],
+                    self.display_name,
+                    self.listen_port,
+                    self._certificate_fp,
+                ),
                 HANDSHAKE_SECONDS,
             )
         except (RemoteProtocolError, ConnectionError, TimeoutError) as exc:
@@ -477,6 +581,9 @@ class Node:
             await link.close(f"handshake failed: {exc}")
             return
         peer_id = info.peer_id
+        if info.circle.circle_id != self.circle.circle_id:
+            await link.close("the circle changed")  # switched while the handshake ran
+            return
         if dialled:
             self._address_peer[dialled] = peer_id
             await self.db.call(state.remember_address, dialled, "given", peer_id)
@@ -512,7 +619,7 @@ class Node:
             async with self._gossip_lock:
                 events = self.gossip.link_opened(peer_id, initiator=link.initiator)
                 await self._apply_gossip(events)
-            since = await self.db.call(state.get_progress, peer_id, "provided")
+            since = await self.db.call(state.get_progress, peer_id, self._provided_stream())
             self._exchange(session, session.exchange.id(self.identity.peer_id))
             self._exchange(session, session.exchange.since(since))
             self._pump()
@@ -535,11 +642,15 @@ class Node:
 
         return dialler(new) < dialler(old)
 
-    async def _drop_session(self, session: _Session, why: str) -> None:
+    async def _drop_session(self, session: _Session, why: str, *, locked: bool = False) -> None:
+        """Forget a session; ``locked``: the caller holds the gossip lock already."""
         if self._sessions.get(session.peer_id) is session:
             del self._sessions[session.peer_id]
-        async with self._gossip_lock:
+        if locked:
             self.gossip.link_closed(session.peer_id)
+        else:
+            async with self._gossip_lock:
+                self.gossip.link_closed(session.peer_id)
         session.outbox.stop()
         if session.server is not None:
             session.server.cancel()
@@ -590,7 +701,7 @@ class Node:
                     await self.db.call(state.peer_has, session.peer_id, hashes)
                     if position is not None:
                         await self.db.call(
-                            state.set_progress, session.peer_id, "provided", position
+                            state.set_progress, session.peer_id, self._provided_stream(), position
                         )
                         self._exchange(session, session.exchange.seen(position))
                     self._pump()
@@ -614,6 +725,10 @@ class Node:
                     await self._relay(hashes)
                 case hx.Closed():
                     pass
+
+    def _provided_stream(self) -> str:
+        """Name of the sync progress kept per peer: how far we read its provide log, per circle."""
+        return f"provided:{self.circle.circle_id}"
 
     async def _provide(self, session: _Session, since: int) -> None:
         """Provide our log after ``since``; what comes before, the peer knows already."""
@@ -645,11 +760,16 @@ class Node:
         async def answer(hash_: str) -> None:
             try:
                 # Chunks are asked for far more often than manifests: look for a chunk first.
-                # A chunk read is checked against its hash by the store, every time.
-                body = await self.content.read_chunk(hash_)
-                checked = body is not None
-                if body is None:
-                    body = await self.content.manifest_body(hash_)
+                # Only what is offered to this circle is served in it (a member must never
+                # get another circle's content by guessing hashes). A chunk read is checked
+                # against its hash by the store, every time.
+                body: bytes | None = None
+                checked = False
+                if await self.content.is_provided(hash_):
+                    body = await self.content.read_chunk(hash_)
+                    checked = body is not None
+                    if body is None:
+                        body = await self.content.manifest_body(hash_)
                 if session.exchange.closed or session.link.closed:
                     return
                 if body is None:

@@ -1,11 +1,12 @@
-"""Peer links: one WebSocket per pair of peers, carrying gossip and hash-exchange frames.
+"""Peer links: one TLS WebSocket per pair of peers and circle, carrying gossip and exchange.
 
 Every binary WebSocket message is one frame: a channel byte, then the frame of that channel's
 protocol (``CHANNEL_GOSSIP``: a gossip message; ``CHANNEL_EXCHANGE``: a native hash-exchange
-message). The link opens with a handshake on ``CHANNEL_HELLO``: each side sends its peer id
-(Ed25519 public key), display name, listening port and a fresh nonce, then proves it holds
-the private key by signing both nonces and its id. A peer that does not finish the handshake
-in ``HANDSHAKE_SECONDS``, or proves nothing, is disconnected.
+message). The link runs over TLS 1.3 (``net.tls``) and opens with the membership handshake of
+``protocol.link_auth`` on ``CHANNEL_HELLO``: the listening side sends a nonce, the dialling
+side proves it belongs to one of the listener's circles and who it is, and the listener
+answers with its own proof. A peer that does not finish in ``HANDSHAKE_SECONDS``, or proves
+nothing, is disconnected having received nothing but that nonce.
 
 This module moves bytes and checks the handshake; it must never interpret gossip or
 exchange frames (that is the node's job) and never trust a peer's claim it cannot verify.
@@ -14,31 +15,34 @@ exchange frames (that is the node's job) and never trust a peer's claim it canno
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
-from collections.abc import Awaitable, Callable
+import ssl
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import aiohttp
 from aiohttp import web
 
 from ..errors import RemoteProtocolError
 from ..identity import Identity, verify_signature
-from ..protocol import limits
+from ..protocol import limits, link_auth
+from ..protocol.circle import CircleKeys
+from . import tls
 
 log = logging.getLogger(__name__)
 
 CHANNEL_HELLO = 0
 CHANNEL_GOSSIP = 1
 CHANNEL_EXCHANGE = 2
-PEER_PATH = "/natakanu/peer/1"
+PEER_PATH = "/natakanu/peer/2"
 HANDSHAKE_SECONDS = 10.0
 HEARTBEAT_SECONDS = 15.0
 #: Largest WebSocket message: the largest frame of either protocol, plus the channel byte.
 MAX_MESSAGE_BYTES = max(limits.MAX_GOSSIP_FRAME_BYTES, limits.MAX_EXCHANGE_MESSAGE_BYTES) + 1
-_PROOF_DOMAIN = b"natakanu-link/1\x00"
-_MAX_HELLO_BYTES = 4096
+_MAX_HELLO_BYTES = 1024
+_M = TypeVar("_M", link_auth.Challenge, link_auth.Proof)
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,7 @@ class PeerInfo:
     display_name: str
     listen_port: int | None
     remote_host: str | None
+    circle: CircleKeys
 
 
 class PeerLink:
@@ -79,47 +84,99 @@ class PeerLink:
         return self._ws.closed
 
     async def handshake(
-        self, identity: Identity, display_name: str, listen_port: int | None
+        self,
+        identity: Identity,
+        circles: Sequence[CircleKeys],
+        display_name: str,
+        listen_port: int | None,
+        own_certificate_fp: bytes | None = None,
     ) -> PeerInfo:
-        """Exchange and check identities; raises ``RemoteProtocolError`` on any failure."""
-        nonce = os.urandom(16)
-        hello = {
-            "v": 1,
-            "peer_id": identity.peer_id,
-            "name": display_name,
-            "port": listen_port,
-            "nonce": nonce.hex(),
-        }
-        await self._send_raw(CHANNEL_HELLO, json.dumps(hello).encode())
-        theirs = _parse_hello(await self._receive_hello())
-        their_id = bytes.fromhex(theirs.peer_id)
-        their_nonce = bytes.fromhex(theirs.nonce)
-        if theirs.peer_id == identity.peer_id:
+        """Prove membership and identity both ways; ``RemoteProtocolError`` on any failure.
+
+        The dialling side proves membership of ``circles[0]``; the listening side accepts
+        any of ``circles`` (and needs ``own_certificate_fp``, its certificate's fingerprint).
+        """
+        if self.initiator:
+            circle, proof = await self._initiate(identity, circles[0], display_name, listen_port)
+        else:
+            assert own_certificate_fp is not None
+            circle, proof = await self._respond(
+                identity, circles, display_name, listen_port, own_certificate_fp
+            )
+        if proof.peer_id == identity.public_key:
             raise RemoteProtocolError("connected to ourselves")
-        proof = identity.sign(_PROOF_DOMAIN + their_nonce + nonce + identity.public_key)
-        await self._send_raw(CHANNEL_HELLO, json.dumps({"proof": proof.hex()}).encode())
-        answer = await self._receive_hello()
-        try:
-            their_proof = bytes.fromhex(str(json.loads(answer)["proof"]))
-        except (ValueError, KeyError, TypeError) as exc:
-            raise RemoteProtocolError("malformed identity proof") from exc
-        if not verify_signature(
-            their_id, _PROOF_DOMAIN + nonce + their_nonce + their_id, their_proof
-        ):
-            raise RemoteProtocolError("the peer could not prove its identity")
         self.peer = PeerInfo(
-            peer_id=theirs.peer_id,
-            display_name=theirs.name,
-            listen_port=theirs.port,
+            peer_id=proof.peer_id.hex(),
+            display_name=_plain_name(proof.display_name),
+            listen_port=proof.listen_port,
             remote_host=self._remote_host,
+            circle=circle,
         )
         return self.peer
 
-    async def _receive_hello(self) -> bytes:
+    async def _initiate(
+        self, identity: Identity, circle: CircleKeys, name: str, port: int | None
+    ) -> tuple[CircleKeys, link_auth.Proof]:
+        certificate = self._peer_certificate()
+        cert_fp = tls.fingerprint(certificate)
+        cert_key = tls.public_key_of(certificate)
+        if cert_key is None:
+            raise RemoteProtocolError("the peer's certificate does not hold an Ed25519 key")
+        challenge = await self._receive_handshake(link_auth.Challenge)
+        sent = link_auth.initiator_proof(
+            circle,
+            identity.sign,
+            identity.public_key,
+            cert_fp,
+            os.urandom(32),
+            challenge,
+            name,
+            port,
+        )
+        await self._send_raw(CHANNEL_HELLO, link_auth.encode(sent))
+        answer = await self._receive_handshake(link_auth.Proof)
+        link_auth.check_responder(
+            answer, circle, verify_signature, cert_fp, challenge, sent, cert_key
+        )
+        return circle, answer
+
+    async def _respond(
+        self,
+        identity: Identity,
+        circles: Sequence[CircleKeys],
+        name: str,
+        port: int | None,
+        cert_fp: bytes,
+    ) -> tuple[CircleKeys, link_auth.Proof]:
+        challenge = link_auth.Challenge(os.urandom(32))
+        await self._send_raw(CHANNEL_HELLO, link_auth.encode(challenge))
+        proof = await self._receive_handshake(link_auth.Proof)
+        circle = link_auth.check_initiator(
+            proof, circles, verify_signature, cert_fp, challenge.nonce
+        )
+        answer = link_auth.responder_proof(
+            circle, identity.sign, identity.public_key, cert_fp, challenge, proof, name, port
+        )
+        await self._send_raw(CHANNEL_HELLO, link_auth.encode(answer))
+        return circle, proof
+
+    def _peer_certificate(self) -> bytes:
+        ssl_object = self._ws.get_extra_info("ssl_object")
+        certificate = None
+        if isinstance(ssl_object, ssl.SSLObject | ssl.SSLSocket):
+            certificate = ssl_object.getpeercert(binary_form=True)
+        if not certificate:
+            raise RemoteProtocolError("the link is not encrypted with a certificate")
+        return certificate
+
+    async def _receive_handshake(self, kind: type[_M]) -> _M:
         channel, payload = await self.receive()
         if channel != CHANNEL_HELLO or len(payload) > _MAX_HELLO_BYTES:
-            raise RemoteProtocolError("the peer did not open with a handshake")
-        return bytes(payload)
+            raise RemoteProtocolError("the peer did not follow the handshake")
+        message = link_auth.decode(payload)
+        if not isinstance(message, kind):
+            raise RemoteProtocolError("the peer sent handshake messages out of order")
+        return message
 
     async def send(self, channel: int, *parts: bytes) -> None:
         """Send one frame on ``channel``: its payload is the ``parts`` joined."""
@@ -167,27 +224,10 @@ class PeerLink:
             await self._session.close()
 
 
-@dataclass(frozen=True)
-class _Hello:
-    peer_id: str
-    nonce: str
-    name: str
-    port: int | None
-
-
-def _parse_hello(payload: bytes) -> _Hello:
-    try:
-        hello = json.loads(payload)
-        peer_id, nonce = str(hello["peer_id"]), str(hello["nonce"])
-        name = str(hello.get("name") or "")[:120]
-        port = hello.get("port")
-        if len(bytes.fromhex(peer_id)) != 32 or len(bytes.fromhex(nonce)) != 16:
-            raise ValueError("bad sizes")
-        if port is not None and not (isinstance(port, int) and 0 < port < 65536):
-            raise ValueError("bad port")
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise RemoteProtocolError(f"malformed handshake: {exc}") from exc
-    return _Hello(peer_id, nonce, name, port)
+def _plain_name(name: str) -> str:
+    """A display name as plain text on one line: control characters become spaces."""
+    cleaned = "".join(" " if not c.isprintable() else c for c in name).strip()
+    return cleaned[:120]
 
 
 LinkHandler = Callable[[PeerLink], Awaitable[None]]
@@ -206,13 +246,17 @@ def peer_route(handler: LinkHandler) -> Callable[[web.Request], Awaitable[web.St
     return accept
 
 
+_CLIENT_TLS = tls.client_context()
+
+
 async def dial(address: str, timeout: float = 10.0) -> PeerLink:
-    """Open a link to ``host:port``; raises ``ConnectionError`` when it cannot."""
+    """Open a TLS link to ``host:port``; raises ``ConnectionError`` when it cannot."""
     host, _, port = address.rpartition(":")
     session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None, connect=timeout))
     try:
         ws = await session.ws_connect(
-            f"http://{host}:{port}{PEER_PATH}",
+            f"https://{host}:{port}{PEER_PATH}",
+            ssl=_CLIENT_TLS,
             max_msg_size=MAX_MESSAGE_BYTES,
             heartbeat=HEARTBEAT_SECONDS,
             autoping=True,

@@ -137,6 +137,9 @@ class ContentStore:
         self._db = db
         self._paths = paths
         self._free_space = free_space
+        #: The circle shares and finished downloads are offered to, and whose provide log
+        #: ``provided_since`` reads. The node sets it; a store on its own uses "".
+        self.circle_id = ""
         # Downloads open in this process, so each manifest has one writer; opening one is
         # done under a lock so two callers never make two writers for one manifest.
         self._open: dict[str, Download] = {}
@@ -186,6 +189,7 @@ class ContentStore:
         manifest_hash = digest.hex()
         await self._db.call(
             _record_share,
+            self.circle_id,
             manifest_hash,
             body,
             str(path),
@@ -246,7 +250,17 @@ class ContentStore:
 
     async def provided_since(self, seq: int, limit: int | None = None) -> list[tuple[int, str]]:
         """Entries ``(seq, hash)`` of the provide log after ``seq``, oldest first."""
-        return await self._db.call(_provided_since, seq, -1 if limit is None else limit)
+        return await self._db.call(
+            _provided_since, self.circle_id, seq, -1 if limit is None else limit
+        )
+
+    async def is_provided(self, hash_hex: str) -> bool:
+        """Whether ``hash_hex`` is offered to the active circle (and may be served in it)."""
+        return await self._db.call(_is_provided, self.circle_id, hash_hex)
+
+    async def adopt_unowned(self, circle_id: str) -> int:
+        """Give what was offered before circles existed to ``circle_id`` (the first one)."""
+        return await self._db.call(_adopt_unowned, circle_id)
 
     # ------------------------------------------------------------------ downloading
 
@@ -411,6 +425,7 @@ class ContentStore:
             files = []
         await self._db.call(
             _record_complete,
+            self.circle_id,
             manifest_hash,
             str(final),
             files,
@@ -621,7 +636,7 @@ class Download:
             await store._complete(self.manifest_hash, self.manifest, final)
         else:
             await store._db.call(
-                _record_complete, self.manifest_hash, str(final), [], [], time.time()
+                _record_complete, "", self.manifest_hash, str(final), [], [], time.time()
             )
             await asyncio.to_thread(_remove_tree, self._root)
         store._forget(self)
@@ -1324,6 +1339,7 @@ class _DownloadRow:
 
 def _record_share(
     conn: sqlite3.Connection,
+    circle_id: str,
     manifest_hash: str,
     body: bytes,
     source: str,
@@ -1342,6 +1358,7 @@ def _record_share(
             (manifest_hash, source, now),
         )
         _record_sources(conn, manifest_hash, files, places)
+        _provide(conn, circle_id, manifest_hash, places)
 
 
 def _record_sources(
@@ -1362,11 +1379,19 @@ def _record_sources(
         "VALUES (?, ?, ?, ?, ?)",
         [(p.hash, manifest_hash, p.file_index, p.offset, p.length) for p in places],
     )
-    # The provide log: the manifest first, then its chunks; hashes already there keep their
-    # place, so peers that have seen them are not told again.
-    conn.execute("INSERT OR IGNORE INTO provided (hash) VALUES (?)", (manifest_hash,))
+
+
+def _provide(
+    conn: sqlite3.Connection, circle_id: str, manifest_hash: str, places: list[ChunkPlace]
+) -> None:
+    """Offer a manifest and its chunks to one circle.
+
+    The manifest first, then its chunks; hashes already in that circle's log keep their place,
+    so peers that have seen them are not told again.
+    """
     conn.executemany(
-        "INSERT OR IGNORE INTO provided (hash) VALUES (?)", [(p.hash,) for p in places]
+        "INSERT OR IGNORE INTO provided_in (circle_id, hash) VALUES (?, ?)",
+        [(circle_id, h) for h in (manifest_hash, *(p.hash for p in places))],
     )
 
 
@@ -1414,11 +1439,28 @@ def _store_manifest(conn: sqlite3.Connection, hash_hex: str, body: bytes, now: f
         )
 
 
-def _provided_since(conn: sqlite3.Connection, seq: int, limit: int) -> list[tuple[int, str]]:
+def _provided_since(
+    conn: sqlite3.Connection, circle_id: str, seq: int, limit: int
+) -> list[tuple[int, str]]:
     rows = conn.execute(
-        "SELECT seq, hash FROM provided WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit)
+        "SELECT seq, hash FROM provided_in WHERE circle_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+        (circle_id, seq, limit),
     ).fetchall()
     return [(int(s), str(h)) for s, h in rows]
+
+
+def _is_provided(conn: sqlite3.Connection, circle_id: str, hash_hex: str) -> bool:
+    row = conn.execute(
+        "SELECT 1 FROM provided_in WHERE circle_id = ? AND hash = ?", (circle_id, hash_hex)
+    ).fetchone()
+    return row is not None
+
+
+def _adopt_unowned(conn: sqlite3.Connection, circle_id: str) -> int:
+    with conn:
+        return conn.execute(
+            "UPDATE OR IGNORE provided_in SET circle_id = ? WHERE circle_id = ''", (circle_id,)
+        ).rowcount
 
 
 def _download_row(conn: sqlite3.Connection, manifest_hash: str) -> _DownloadRow | None:
@@ -1508,6 +1550,7 @@ def _local_copy(conn: sqlite3.Connection, manifest_hash: str) -> Path | None:
 
 def _record_complete(
     conn: sqlite3.Connection,
+    circle_id: str,
     manifest_hash: str,
     final_path: str,
     files: list[tuple[str, int, int]],
@@ -1531,6 +1574,7 @@ def _record_complete(
         )
         if added.rowcount == 1:
             _record_sources(conn, manifest_hash, files, places)
+        _provide(conn, circle_id, manifest_hash, places)
 
 
 def _delete_download(conn: sqlite3.Connection, manifest_hash: str) -> None:

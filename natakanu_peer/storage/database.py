@@ -92,6 +92,24 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (manifest_hash, chunk_index)
     ) WITHOUT ROWID;
     """,
+    # 1 -> 2
+    """
+    -- Circles this peer belongs to; one is active. The data folder is readable by its owner
+    -- only, which keeps the secrets as private as the identity key.
+    CREATE TABLE circles (
+        circle_id TEXT PRIMARY KEY, name TEXT NOT NULL, secret BLOB NOT NULL,
+        created_at REAL NOT NULL, active INTEGER NOT NULL DEFAULT 0
+    );
+    -- The provide log becomes one per circle: what is offered to the members of a circle is
+    -- what was shared or fetched in it, never what belongs to another. Rows from before
+    -- circles existed (circle '') go to the first circle made.
+    CREATE TABLE provided_in (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, circle_id TEXT NOT NULL, hash TEXT NOT NULL,
+        UNIQUE (circle_id, hash)
+    );
+    INSERT INTO provided_in (seq, circle_id, hash) SELECT seq, '', hash FROM provided;
+    DROP TABLE provided;
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

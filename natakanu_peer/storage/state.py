@@ -173,3 +173,40 @@ def get_setting(conn: sqlite3.Connection, name: str) -> str | None:
 def set_setting(conn: sqlite3.Connection, name: str, value: str) -> None:
     with conn:
         conn.execute("INSERT OR REPLACE INTO settings VALUES (?, ?)", (name, value))
+
+
+# ---------------------------------------------------------------------- circles
+
+
+@dataclass(frozen=True)
+class CircleRow:
+    circle_id: str
+    name: str
+    secret: bytes
+    created_at: float
+    active: bool
+
+
+def load_circles(conn: sqlite3.Connection) -> list[CircleRow]:
+    rows = conn.execute(
+        "SELECT circle_id, name, secret, created_at, active FROM circles ORDER BY created_at"
+    ).fetchall()
+    return [CircleRow(str(c), str(n), bytes(s), float(t), bool(a)) for c, n, s, t, a in rows]
+
+
+def add_circle(
+    conn: sqlite3.Connection, circle_id: str, name: str, secret: bytes, now: float
+) -> bool:
+    """Remember a circle (kept as it is if known already); True if it is new."""
+    with conn:
+        added = conn.execute(
+            "INSERT OR IGNORE INTO circles (circle_id, name, secret, created_at) "
+            "VALUES (?, ?, ?, ?)",
+            (circle_id, name, secret, now),
+        )
+        return added.rowcount == 1
+
+
+def set_active_circle(conn: sqlite3.Connection, circle_id: str) -> None:
+    with conn:
+        conn.execute("UPDATE circles SET active = (circle_id = ?)", (circle_id,))

@@ -48,6 +48,10 @@ class Daemon:
     process: subprocess.Popen[str] | None = None
     address: str = ""
     log_path: Path | None = None
+    #: A running daemon whose circle this one joins (with its invitation) once started.
+    circle_of: Daemon | None = None
+    #: Or an invitation (text) to join once started.
+    join: str | None = None
 
     def start(self) -> Daemon:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -68,7 +72,14 @@ class Daemon:
         if "listening on" not in line:
             raise AssertionError(f"daemon did not start: {line!r}\n{self.log_path.read_text()}")
         self.address = line.rsplit(" ", 1)[1].strip()
+        if self.circle_of is not None:
+            self.join = self.circle_of.invitation()
+        if self.join is not None:
+            self.cli("join", self.join)
         return self
+
+    def invitation(self) -> str:
+        return self.cli("invite").strip()
 
     def kill(self) -> None:
         """SIGKILL: no chance to clean anything up."""

@@ -1,21 +1,26 @@
-"""A dishonest peer for tests: it passes the handshake, then serves whatever it is told to.
+"""A dishonest member for tests: it passes the handshake, then serves whatever it is told to.
 
-It runs its own event loop in a thread, listens on 127.0.0.1, and answers every hash-exchange
+It runs its own event loop in a thread, listens on 127.0.0.1 (TLS, as every peer does), holds
+a circle of its own that a victim joins with ``invitation()``, and answers every hash-exchange
 request from ``serve`` (hash -> bytes it claims are the content, right or wrong).
 """
 
 from __future__ import annotations
 
 import asyncio
+import tempfile
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
 from aiohttp import web
 
 from natakanu_peer.hashing import BLAKE3
 from natakanu_peer.identity import Identity
+from natakanu_peer.net import tls
 from natakanu_peer.net.peer_link import CHANNEL_EXCHANGE, PEER_PATH, PeerLink, peer_route
 from natakanu_peer.protocol import hash_exchange as hx
+from natakanu_peer.protocol.circle import CircleKeys, Invitation, encode_invitation
 
 
 class HostilePeer:
@@ -25,12 +30,19 @@ class HostilePeer:
         self.serve = serve
         self.provides = provides
         self.identity = Identity.generate()
+        self.circle = CircleKeys.generate()
+        self._certificate = tls.certificate_for(self.identity)
         self.address = ""
         self.disconnected = threading.Event()
         self.close_reasons: list[str] = []
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def invitation(self) -> str:
+        return encode_invitation(
+            Invitation("mallory's circle", self.circle.secret, self.identity.public_key)
+        )
 
     def __enter__(self) -> HostilePeer:
         self._thread.start()
@@ -54,14 +66,23 @@ class HostilePeer:
         app.router.add_get(PEER_PATH, peer_route(self._handle))
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        scratch = Path(tempfile.mkdtemp(prefix="mallory-"))
+        context = tls.server_context(self.identity, self._certificate, scratch)
+        scratch.rmdir()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0, ssl_context=context)
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         self.address = f"127.0.0.1:{port}"
 
     async def _handle(self, link: PeerLink) -> None:
         try:
-            await link.handshake(self.identity, "mallory", None)
+            await link.handshake(
+                self.identity, [self.circle], "mallory", None, tls.fingerprint(self._certificate)
+            )
+        except Exception:  # not yet a member (it joins a moment later): not a link at all
+            await link.close()
+            return
+        try:
             seq = 0
             while True:
                 channel, payload = await link.receive()

@@ -28,9 +28,9 @@ def chain(tmp_path: Path, started: list[Daemon]) -> tuple[Daemon, Daemon, Daemon
     """A-B-C: B dials A, C dials B; A and C never link."""
     a = Daemon(tmp_path / "a", name="A").start()
     started.append(a)
-    b = Daemon(tmp_path / "b", peers=[a.address], name="B").start()
+    b = Daemon(tmp_path / "b", peers=[a.address], name="B", circle_of=a).start()
     started.append(b)
-    c = Daemon(tmp_path / "c", peers=[b.address], name="C").start()
+    c = Daemon(tmp_path / "c", peers=[b.address], name="C", circle_of=b).start()
     started.append(c)
     wait_for(lambda: len([p for p in b.json("peers") if p["online"]]) == 2)
     return a, b, c
@@ -81,7 +81,7 @@ def test_a_shared_file_is_fetched_byte_identical_across_the_chain(tmp_path, daem
 def test_a_peer_killed_mid_fetch_resumes_and_fetches_only_what_it_lacked(tmp_path, daemons):
     a = Daemon(tmp_path / "a", name="A").start()
     daemons.append(a)
-    c = Daemon(tmp_path / "c", peers=[a.address], name="C").start()
+    c = Daemon(tmp_path / "c", peers=[a.address], name="C", circle_of=a).start()
     daemons.append(c)
     film = tmp_path / "long film.mkv"
     film.write_bytes(os.urandom(400 * 1024 * 1024))
@@ -188,7 +188,7 @@ def test_a_daemon_stops_cleanly_on_sigterm(tmp_path, daemons):
 def test_fetching_what_is_already_here_gives_its_place_without_downloading(tmp_path, daemons):
     a = Daemon(tmp_path / "a").start()
     daemons.append(a)
-    b = Daemon(tmp_path / "b", peers=[a.address]).start()
+    b = Daemon(tmp_path / "b", peers=[a.address], circle_of=a).start()
     daemons.append(b)
     song = tmp_path / "chanson.ogg"
     song.write_bytes(os.urandom(3 * 1024 * 1024))

@@ -59,7 +59,9 @@ def test_a_hostile_manifest_is_refused_with_a_reason_and_writes_nothing(
     body = manifest_body(name, path, size, chunks, kind)
     served = {blake3_hex(body): body, blake3_hex(content): content}
     with HostilePeer(served.get) as mallory:
-        victim = Daemon(tmp_path / "victim", peers=[mallory.address]).start()
+        victim = Daemon(
+            tmp_path / "victim", peers=[mallory.address], join=mallory.invitation()
+        ).start()
         try:
             before = all_files(tmp_path)
             done = fetch(victim, body, timeout=60)
@@ -79,7 +81,9 @@ def test_wrong_bytes_for_a_chunk_close_the_link_and_never_complete(tmp_path):
     body = manifest_body("film.mp4", "film.mp4", len(content), [blake3_hex(content)])
     served = {blake3_hex(body): body, blake3_hex(content): b"something else entirely"}
     with HostilePeer(served.get, provides=tuple(served)) as mallory:
-        victim = Daemon(tmp_path / "victim", peers=[mallory.address]).start()
+        victim = Daemon(
+            tmp_path / "victim", peers=[mallory.address], join=mallory.invitation()
+        ).start()
         try:
             key = manifest_key(bytes.fromhex(blake3_hex(body))).hex()
             waiting = subprocess.Popen(

@@ -27,6 +27,7 @@ def test_two_nodes_gossip_on_the_qt_loop_through_fifty_thousand_callbacks(tmp_pa
                 tmp_path / "b", listen=("127.0.0.1", 0), peers=[a.listen_address or ""]
             ) as b,
         ):
+            await b.join((await a.invite())["invitation"])
 
             async def busy() -> None:
                 nonlocal ticks

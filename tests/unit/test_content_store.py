@@ -255,7 +255,7 @@ async def test_sharing_the_same_content_again_gives_the_same_key_and_no_new_rows
     store = peers.store("a")
     first = await store.share(source)
     with peers.db("a") as conn:
-        before = {t: rows(conn, t) for t in ("manifests", "provided", "shares", "share_files")}
+        before = {t: rows(conn, t) for t in ("manifests", "provided_in", "shares", "share_files")}
         before["chunk_sources"] = rows(conn, "chunk_sources")
 
     again = await store.share(source)
