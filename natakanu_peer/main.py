@@ -75,6 +75,13 @@ def build_parser() -> argparse.ArgumentParser:
     daemon.add_argument(
         "--no-discovery", action="store_true", help="do not look for peers on the local network"
     )
+    daemon.add_argument(
+        "--discovery-interface",
+        action="append",
+        default=[],
+        metavar="ADDRESS",
+        help="look for peers only on the interface with this IPv4 address (repeatable)",
+    )
     daemon.add_argument("--name", default="", help="the name other peers see")
 
     keys = commands.add_parser("keys", help="list the known keys, sorted")
@@ -144,7 +151,12 @@ async def _run_command(args: argparse.Namespace) -> int:
             if args.no_discovery:
                 logging.getLogger(__name__).info("discovery is off")
             return await run_daemon(
-                resolve_data_dir(args.data_dir), (host, int(port)), args.peer, args.name
+                resolve_data_dir(args.data_dir),
+                (host, int(port)),
+                args.peer,
+                args.name,
+                discovery=not args.no_discovery,
+                discovery_interfaces=args.discovery_interface or None,
             )
         case "keys":
             entries = await _remote(args, "keys", {})

@@ -39,6 +39,7 @@ from ..net.control import (
     remove_control_file,
     write_control_file,
 )
+from ..net.discovery import Discovery
 from ..net.peer_link import (
     CHANNEL_EXCHANGE,
     CHANNEL_GOSSIP,
@@ -169,6 +170,8 @@ class Node:
         display_name: str = "",
         listen: tuple[str, int] = ("0.0.0.0", 0),
         peers: list[str] | None = None,
+        discovery: bool = False,
+        discovery_interfaces: list[str] | None = None,
     ) -> None:
         self.paths = paths
         self.identity = identity
@@ -182,6 +185,7 @@ class Node:
         self.circle_name = ""
         self.gossip: Gossip
         self._certificate_fp = b""
+        self.discovery = Discovery(self._discovered, discovery_interfaces) if discovery else None
         self._gossip_lock = asyncio.Lock()
         self._sessions: dict[str, _Session] = {}
         self._availability: dict[str, set[str]] = defaultdict(set)  # hash -> peer ids
@@ -217,6 +221,9 @@ class Node:
             self._availability[hash_].add(peer_id)
         await self._serve_peers()
         await self._serve_control()
+        if self.discovery is not None:
+            assert self.listen_port is not None
+            await self.discovery.start(self.circle, self.listen_port)
         for address in self._peers_given:
             await self.db.call(state.remember_address, address, "given")
         for address in await self.db.call(state.known_addresses):
@@ -260,6 +267,8 @@ class Node:
         for task in list(self._dialing.values()) + list(self._tasks):
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        if self.discovery is not None:
+            await self.discovery.stop()
         for runner in self._runners:
             await runner.cleanup()
         remove_control_file(self.paths.control)
@@ -331,6 +340,10 @@ class Node:
             "peer_id": self.identity.peer_id,
             "name": self.display_name,
             "circle": {"name": self.circle_name, "id": self.circle.circle_id},
+            "discovery": {
+                "on": self.discovery is not None,
+                "members_found": len(self.discovery.members_seen) if self.discovery else 0,
+            },
             "listen": self.listen_address,
             "data_dir": str(self.paths.root),
             "keys": len(self.gossip.list()),
@@ -388,6 +401,13 @@ class Node:
             self._dial_forever(hint)
         return {"circle": rows[keys.circle_id].name, "id": keys.circle_id}
 
+    def _discovered(self, addresses: list[str]) -> None:
+        """A member of the circle announced itself on the local network: dial it."""
+        for address in addresses:
+            if address not in self._dialing:
+                self._spawn(self.db.call(state.remember_address, address, "discovered"))
+                self._dial_forever(address)
+
     async def _switch_circle(self, circle: CircleKeys, name: str) -> None:
         """Leave the links of the active circle and take up ``circle``'s."""
         async with self._gossip_lock:
@@ -395,6 +415,8 @@ class Node:
                 await self._drop_session(session, "the circle changed", locked=True)
                 await session.link.close("the circle changed")
             await self._use_circle(circle, name)
+        if self.discovery is not None:
+            await self.discovery.set_circle(circle)
         # Addresses tried in vain under the old circle are tried again at once.
         for address, task in list(self._dialing.items()):
             task.cancel()

@@ -50,8 +50,14 @@ async def running_node(
     listen: tuple[str, int] = ("0.0.0.0", 0),
     peers: list[str] | None = None,
     display_name: str = "",
+    discovery: bool = False,
+    discovery_interfaces: list[str] | None = None,
 ) -> AsyncIterator[Node]:
-    """A started node for ``data_dir``; stopped cleanly when the block ends."""
+    """A started node for ``data_dir``; stopped cleanly when the block ends.
+
+    ``discovery``: announce and look for members with mDNS (on ``discovery_interfaces``, or
+    every interface); off unless asked, so that nothing multicasts by surprise.
+    """
     paths = DataPaths(data_dir)
     paths.ensure()
     with _directory_lock(paths.lock):
@@ -67,6 +73,8 @@ async def running_node(
             display_name=display_name,
             listen=listen,
             peers=peers,
+            discovery=discovery,
+            discovery_interfaces=discovery_interfaces,
         )
         try:
             await node.start()
@@ -77,7 +85,12 @@ async def running_node(
 
 
 async def run_daemon(
-    data_dir: Path, listen: tuple[str, int], peers: list[str], display_name: str = ""
+    data_dir: Path,
+    listen: tuple[str, int],
+    peers: list[str],
+    display_name: str = "",
+    discovery: bool = True,
+    discovery_interfaces: list[str] | None = None,
 ) -> int:
     """Run until SIGINT or SIGTERM, then stop cleanly."""
     stop = asyncio.Event()
@@ -85,7 +98,12 @@ async def run_daemon(
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     async with running_node(
-        data_dir, listen=listen, peers=peers, display_name=display_name
+        data_dir,
+        listen=listen,
+        peers=peers,
+        display_name=display_name,
+        discovery=discovery,
+        discovery_interfaces=discovery_interfaces,
     ) as node:
         print(
             f"natakanu-peer {node.identity.peer_id} listening on {node.listen_address}", flush=True

@@ -73,7 +73,9 @@ def _tree_size(root: Path) -> int:
 class Daemon:
     """One ``natakanu-peer daemon`` process with its own data directory."""
 
-    def __init__(self, data_dir: Path, peers: list[str] | None = None) -> None:
+    def __init__(
+        self, data_dir: Path, peers: list[str] | None = None, circle_of: Daemon | None = None
+    ) -> None:
         self.data_dir = data_dir
         args = [
             sys.executable,
@@ -97,6 +99,9 @@ class Daemon:
         if "listening on" not in line:
             raise RuntimeError(f"daemon did not start: {line!r}")
         self.address = line.rsplit(" ", 1)[1].strip()
+        if circle_of is not None:  # members of one circle, or they would not link at all
+            invitation = asyncio.run(circle_of.call("invite"))["invitation"]
+            asyncio.run(self.call("join", {"invitation": invitation}))
 
     async def call(self, name: str, body: dict[str, Any] | None = None) -> Any:
         return await call(self.data_dir / "control.json", self.data_dir, name, body or {})
@@ -239,7 +244,7 @@ def fetch_benchmark(size: int, work: Path, runs: int = 3) -> dict[str, Any]:
                         result["cold_curl_seconds"] = seconds
                     else:
                         times["curl_fsync" if flush else "curl"].append(seconds)
-                b = Daemon(work / f"b{run}", peers=[a.address])
+                b = Daemon(work / f"b{run}", peers=[a.address], circle_of=a)
                 try:
                     _wait_listed(b, key)
                     idle_now = {"a": _rss_kib(a.process.pid), "b": _rss_kib(b.process.pid)}
@@ -328,7 +333,8 @@ def spread_benchmark(count: int, runs: int, work: Path, seed: int = 7) -> dict[s
         for i in range(count):
             # Each new daemon dials up to 4 earlier ones: connected, at most 4 dialled each.
             earlier = rng.sample(daemons, min(len(daemons), rng.randint(1, 4))) if daemons else []
-            daemons.append(Daemon(work / f"d{i}", [d.address for d in earlier]))
+            inviter = earlier[0] if earlier else None
+            daemons.append(Daemon(work / f"d{i}", [d.address for d in earlier], inviter))
         times = []
         for run in range(runs):
             times.append(asyncio.run(_spread_once(daemons, rng, run)))

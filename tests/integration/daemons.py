@@ -52,13 +52,19 @@ class Daemon:
     circle_of: Daemon | None = None
     #: Or an invitation (text) to join once started.
     join: str | None = None
+    #: Look for members with mDNS on this address only (never on the machine's real network).
+    discovery_on: str | None = None
 
     def start(self) -> Daemon:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         args = [PYTHON, "-m", "natakanu_peer", "--data-dir", str(self.data_dir)]
         if self.log_json:
             args.append("--log-json")
-        args += ["daemon", "--listen", self.address or "127.0.0.1:0", "--no-discovery"]
+        args += ["daemon", "--listen", self.address or "127.0.0.1:0"]
+        if self.discovery_on:
+            args += ["--discovery-interface", self.discovery_on]
+        else:
+            args.append("--no-discovery")
         if self.name:
             args += ["--name", self.name]
         for peer in self.peers:
