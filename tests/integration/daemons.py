@@ -15,10 +15,20 @@ from typing import Any
 PYTHON = sys.executable
 
 
-def cli(data_dir: Path, *args: str, timeout: float = 60, check: bool = True) -> str:
-    """Run one ``natakanu-peer`` command against ``data_dir``; return its standard output."""
+def cli(
+    data_dir: Path,
+    *args: str,
+    timeout: float = 60,
+    check: bool = True,
+    netns: str | None = None,
+) -> str:
+    """Run one ``natakanu-peer`` command against ``data_dir``; return its standard output.
+
+    ``netns``: run it inside that network namespace (where the daemon's control API is).
+    """
+    prefix = ["ip", "netns", "exec", netns] if netns else []
     done = subprocess.run(
-        [PYTHON, "-m", "natakanu_peer", "--data-dir", str(data_dir), *args],
+        [*prefix, PYTHON, "-m", "natakanu_peer", "--data-dir", str(data_dir), *args],
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -54,16 +64,19 @@ class Daemon:
     join: str | None = None
     #: Look for members with mDNS on this address only (never on the machine's real network).
     discovery_on: str | None = None
+    #: Run inside this network namespace, with mDNS on all of its interfaces.
+    netns: str | None = None
 
     def start(self) -> Daemon:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        args = [PYTHON, "-m", "natakanu_peer", "--data-dir", str(self.data_dir)]
+        prefix = ["ip", "netns", "exec", self.netns] if self.netns else []
+        args = [*prefix, PYTHON, "-m", "natakanu_peer", "--data-dir", str(self.data_dir)]
         if self.log_json:
             args.append("--log-json")
         args += ["daemon", "--listen", self.address or "127.0.0.1:0"]
         if self.discovery_on:
             args += ["--discovery-interface", self.discovery_on]
-        else:
+        elif not self.netns:
             args.append("--no-discovery")
         if self.name:
             args += ["--name", self.name]
@@ -105,7 +118,7 @@ class Daemon:
         return self.process.returncode
 
     def cli(self, *args: str, **kwargs: Any) -> str:
-        return cli(self.data_dir, *args, **kwargs)
+        return cli(self.data_dir, *args, netns=self.netns, **kwargs)
 
     def json(self, *args: str) -> Any:
         return json.loads(self.cli(*args, "--json"))

@@ -1,0 +1,89 @@
+"""Three computers on one network find each other, share, survive a cut cable; a fourth,
+not invited, gets nothing.
+
+Each computer is a network namespace on a bridge of its own (see ``netns``); the daemons run
+inside them with discovery on every interface they have, and no address is ever given.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from natakanu_peer.protocol.circle import decode_invitation, encode_invitation
+
+from .daemons import Daemon, wait_for
+from .netns import LocalNetwork, can_make_namespaces
+
+pytestmark = pytest.mark.skipif(
+    can_make_namespaces() is not None, reason=f"{can_make_namespaces()}"
+)
+
+
+def without_hints(invitation: str) -> str:
+    decoded = decode_invitation(invitation)
+    return encode_invitation(
+        type(decoded)(name=decoded.name, secret=decoded.secret, inviter=decoded.inviter)
+    )
+
+
+def online(daemon: Daemon) -> set[str]:
+    return {p["peer_id"] for p in daemon.json("peers") if p["online"]}
+
+
+def test_three_hosts_discover_share_and_heal_and_a_stranger_gets_nothing(tmp_path: Path):
+    with LocalNetwork(4) as lan:
+        host_a, host_b, host_c, host_s = lan.hosts
+        started: list[Daemon] = []
+        try:
+
+            def run(name: str, host, join: str | None = None) -> Daemon:
+                daemon = Daemon(
+                    tmp_path / name, name=name, netns=host.netns, address="0.0.0.0:0", join=join
+                ).start()
+                started.append(daemon)
+                return daemon
+
+            a = run("A", host_a)
+            invitation = without_hints(a.invitation())  # no address: discovery must do it
+            b = run("B", host_b, invitation)
+            c = run("C", host_c, invitation)
+            stranger = run("S", host_s)
+            members = [a, b, c]
+            ids = {d.json("status")["peer_id"] for d in members}
+
+            wait_for(
+                lambda: all(online(d) == ids - {d.json("status")["peer_id"]} for d in members),
+                timeout=30,
+            )
+
+            # Keys and files flow between them, found with no address given.
+            a.cli("advertise", "--text", "first key")
+            film = tmp_path / "film.mkv"
+            film.write_bytes(bytes(range(256)) * 40_000)
+            [key] = a.cli("share", str(film)).split()
+            wait_for(lambda: key in c.listed(), timeout=10)
+            path = Path(c.cli("fetch", key, "--to", str(tmp_path / "inbox-c")).strip())
+            assert path.read_bytes() == film.read_bytes()
+
+            # C's cable is cut while both sides advertise; it is plugged back in.
+            lan.set_link(host_c, up=False)
+            a.cli("advertise", "--text", "while cut, from A")
+            c.cli("advertise", "--text", "while cut, from C")
+            time.sleep(3)
+            assert b"while cut, from C".hex() not in a.listed()
+            lan.set_link(host_c, up=True)
+            healed = time.monotonic()
+            expected = set(a.listed()) | set(c.listed())
+            wait_for(lambda: all(set(d.listed()) == expected for d in members), timeout=10)
+            assert time.monotonic() - healed <= 10
+
+            # The stranger on the same network heard the announcements and got nothing.
+            assert online(stranger) == set()
+            assert stranger.listed() == []
+            assert stranger.json("status")["discovery"] == {"on": True, "members_found": 0}
+        finally:
+            for daemon in started:
+                daemon.stop()
