@@ -12,6 +12,7 @@ import asyncio
 import json
 import logging
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -187,6 +188,9 @@ async def _run_command(args: argparse.Namespace) -> int:
                     f"{entry['peer_id'][:16]}  {online:7}  {entry['address'] or '-':21}  "
                     f"{entry['name'] or ''}"
                 )
+                if entry.get("refused"):
+                    until = time.strftime("%H:%M", time.localtime(entry["refused"]["until"]))
+                    print(f"    refused until {until}: {entry['refused']['reason']}")
         case "circles":
             entries = await _remote(args, "circles", {})
             if args.json:

@@ -72,6 +72,7 @@ from ..storage import state
 from ..storage.content import ContentStore, Download
 from ..storage.database import Database
 from ..storage.paths import DataPaths
+from .peer_guard import HandshakeSlots, LinkRates, record_strike, refusals
 
 log = logging.getLogger(__name__)
 
@@ -141,6 +142,7 @@ class _Session:
     acknowledged: int = -1  # how far the peer said it stored it (seen)
     serving: asyncio.Queue[str] = field(default_factory=asyncio.Queue)
     server: asyncio.Task[None] | None = None
+    rates: LinkRates = field(default_factory=LinkRates.standard)
 
 
 @dataclass(eq=False)
@@ -199,6 +201,9 @@ class Node:
         self.listen_port: int | None = None
         self.control_url: str | None = None
         self.flagged: dict[str, str] = {}
+        self._handshakes = HandshakeSlots()
+        #: Peers refused for a while: peer id -> (until, why). See ``peer_guard``.
+        self.refused: dict[str, tuple[float, str]] = {}
         self.chunks_received = 0  # since this process started
         self.started = time.time()
         self.closing = False
@@ -217,6 +222,7 @@ class Node:
             circles = await self.db.call(state.load_circles)
         active = next((c for c in circles if c.active), circles[0])
         await self._use_circle(CircleKeys.from_secret(active.secret), active.name)
+        self.refused = await self.db.call(refusals, time.time())
         for peer_id, hash_ in await self.db.call(state.availability):
             self._availability[hash_].add(peer_id)
         await self._serve_peers()
@@ -401,6 +407,23 @@ class Node:
             self._dial_forever(hint)
         return {"circle": rows[keys.circle_id].name, "id": keys.circle_id}
 
+    def _is_refused(self, peer_id: str) -> bool:
+        refusal = self.refused.get(peer_id)
+        return refusal is not None and refusal[0] > time.time()
+
+    async def _strike(self, peer_id: str, reason: str) -> None:
+        """``peer_id`` broke a rule; enough of those and it is refused for a while."""
+        until = await self.db.call(record_strike, peer_id, reason, time.time())
+        if until is None:
+            return
+        self.refused = await self.db.call(refusals, time.time())
+        log.warning(
+            "refusing %s until %s: %s", peer_id[:16], time.ctime(until), self.refused[peer_id][1]
+        )
+        session = self._sessions.get(peer_id)
+        if session is not None:
+            await session.link.close("refused for a while after breaking rules")
+
     def _discovered(self, addresses: list[str]) -> None:
         """A member of the circle announced itself on the local network: dial it."""
         for address in addresses:
@@ -516,6 +539,11 @@ class Node:
                     if row.peer_id in self._sessions
                     else None
                 ),
+                "refused": (
+                    {"until": self.refused[row.peer_id][0], "reason": self.refused[row.peer_id][1]}
+                    if self._is_refused(row.peer_id)
+                    else None
+                ),
             }
             for row in rows
         ]
@@ -541,6 +569,7 @@ class Node:
                     if session is not None:
                         log.warning("closing link to %s: %s", str(link)[:16], reason)
                         self._spawn(session.link.close(reason))
+                        self._spawn(self._strike(str(link), reason))
                 case KeysChanged(keys=keys):
                     log.info("%d keys known", len(keys))
                     self._pump()  # a download may wait for a manifest's holders
@@ -566,7 +595,7 @@ class Node:
         failures = 0
         while not self.closing:
             peer_id = self._address_peer.get(address)
-            if peer_id is not None and peer_id in self._sessions:
+            if peer_id is not None and (peer_id in self._sessions or self._is_refused(peer_id)):
                 await asyncio.sleep(2.0)
                 continue
             started = time.monotonic()
@@ -587,6 +616,10 @@ class Node:
             backoff = min(backoff * 2, BACKOFF_MAX)
 
     async def _run_link(self, link: PeerLink, dialled: str | None = None) -> None:
+        slot = link.remote_host or "?"
+        if not link.initiator and not self._handshakes.acquire(slot):
+            await link.close("too many links in their handshake")
+            return
         try:
             info = await asyncio.wait_for(
                 link.handshake(
@@ -602,7 +635,17 @@ class Node:
             log.info("handshake with %s failed: %s", dialled or link.remote_host, exc)
             await link.close(f"handshake failed: {exc}")
             return
+        finally:
+            if not link.initiator:
+                self._handshakes.release(slot)
         peer_id = info.peer_id
+        if dialled:
+            self._address_peer[dialled] = peer_id
+        if self._is_refused(peer_id):
+            until, why = self.refused[peer_id]
+            log.info("refusing %s until %s: %s", peer_id[:16], time.ctime(until), why)
+            await link.close("refused for a while after breaking rules")
+            return
         if info.circle.circle_id != self.circle.circle_id:
             await link.close("the circle changed")  # switched while the handshake ran
             return
@@ -649,6 +692,7 @@ class Node:
         except RemoteProtocolError as exc:
             log.warning("link to %s closed: %s", peer_id[:16], exc)
             await link.close(str(exc))
+            await self._strike(peer_id, str(exc))
         except ConnectionError as exc:
             log.info("link to %s ended: %s", peer_id[:16], exc)
         finally:
@@ -691,12 +735,17 @@ class Node:
         while True:
             channel, payload = await session.link.receive()
             if channel == CHANNEL_GOSSIP:
+                session.rates.charge_gossip()
                 async with self._gossip_lock:
                     events = self.gossip.receive(session.peer_id, payload)
                     await self._apply_gossip(events)
                 if any(isinstance(e, CloseLink) for e in events):
                     return
+                session.rates.charge_operations(
+                    sum(len(e.ops) for e in events if isinstance(e, OperationsLearned))
+                )
             elif channel == CHANNEL_EXCHANGE:
+                session.rates.charge_exchange()
                 message = hx.decode_message(payload)
                 await self._on_exchange(session, session.exchange.receive(message))
             else:
@@ -929,6 +978,7 @@ class Node:
             job.waiting.append(index)  # ask someone else; this peer is cut off
             log.warning("closing link to %s: %s", session.peer_id[:16], exc)
             await session.link.close(str(exc))
+            await self._strike(session.peer_id, str(exc))
             return
         finally:
             job.writing -= 1

@@ -74,3 +74,22 @@ MAX_PATH_BYTES = 1024
 MAX_NAME_BYTES = 255
 #: Most folder levels in a relative path.
 MAX_PATH_DEPTH = 32
+
+# ---------------------------------------------------------------- per peer, over time
+#: Gossip messages a linked peer may send per second, and in one burst (a first sync).
+GOSSIP_MESSAGES_PER_SECOND = 200
+GOSSIP_MESSAGES_BURST = 2_000
+#: Operations a linked peer may bring per second, and in one burst (a first sync of a big set).
+OPERATIONS_PER_SECOND = 5_000
+OPERATIONS_BURST = 200_000
+#: Hash-exchange messages a linked peer may send per second, and in one burst.
+EXCHANGE_MESSAGES_PER_SECOND = 2_000
+EXCHANGE_MESSAGES_BURST = 10_000
+#: Links still in their handshake, from one address and in all.
+HANDSHAKES_PER_ADDRESS = 8
+HANDSHAKES_AT_ONCE = 64
+#: Broken rules (content not matching its hash, malformed or oversized messages, floods) that
+#: get a peer refused, within how long, and for how long.
+STRIKES_BEFORE_REFUSAL = 3
+STRIKE_WINDOW_SECONDS = 600
+REFUSAL_SECONDS = 3600

@@ -110,6 +110,15 @@ MIGRATIONS: list[str] = [
     INSERT INTO provided_in (seq, circle_id, hash) SELECT seq, '', hash FROM provided;
     DROP TABLE provided;
     """,
+    # 2 -> 3
+    """
+    -- Rules a peer broke lately, and the peers refused for a while because of them.
+    CREATE TABLE peer_strikes (peer_id TEXT NOT NULL, at REAL NOT NULL, reason TEXT NOT NULL);
+    CREATE INDEX peer_strikes_by_peer ON peer_strikes (peer_id, at);
+    CREATE TABLE peer_refusals (
+        peer_id TEXT PRIMARY KEY, until REAL NOT NULL, reason TEXT NOT NULL
+    );
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -35,6 +35,7 @@ class HostilePeer:
         self.address = ""
         self.disconnected = threading.Event()
         self.close_reasons: list[str] = []
+        self.links = 0  # links that passed the handshake
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -82,6 +83,7 @@ class HostilePeer:
         except Exception:  # not yet a member (it joins a moment later): not a link at all
             await link.close()
             return
+        self.links += 1
         try:
             seq = 0
             while True:

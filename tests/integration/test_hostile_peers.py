@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from natakanu_peer.protocol.manifest import CHUNK_SIZE, manifest_key
-from tests.integration.daemons import Daemon
+from tests.integration.daemons import Daemon, wait_for
 from tests.integration.hostile_peer import HostilePeer, blake3_hex
 
 
@@ -106,5 +107,46 @@ def test_wrong_bytes_for_a_chunk_close_the_link_and_never_complete(tmp_path):
             assert "does not match" in victim.log()
             downloads = victim.data_dir / "downloads"
             assert not downloads.exists() or not any(downloads.iterdir())
+        finally:
+            victim.stop()
+
+
+def test_a_peer_that_keeps_sending_wrong_content_is_refused_and_the_user_sees_why(tmp_path):
+    content = b"the real recording" * 1000
+    body = manifest_body("chant.ogg", "chant.ogg", len(content), [blake3_hex(content)])
+    served = {blake3_hex(body): body, blake3_hex(content): b"noise " * 3000}
+    with HostilePeer(served.get, provides=tuple(served)) as mallory:
+        victim = Daemon(
+            tmp_path / "victim", peers=[mallory.address], join=mallory.invitation()
+        ).start()
+        try:
+            key = manifest_key(bytes.fromhex(blake3_hex(body))).hex()
+            waiting = subprocess.Popen(
+                [
+                    *(sys.executable, "-m", "natakanu_peer"),
+                    *("--data-dir", str(victim.data_dir), "fetch", key),
+                ],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            mallory_id = mallory.identity.peer_id
+
+            def refusal():
+                for peer in victim.json("peers"):
+                    if peer["peer_id"] == mallory_id and peer["refused"]:
+                        return peer["refused"]
+                return None
+
+            refused = wait_for(refusal, timeout=40)
+            assert "does not match" in refused["reason"]
+            assert refused["until"] > time.time() + 3000  # about an hour
+            links = mallory.links
+            assert links == 3  # three chances, no more
+            time.sleep(5)  # the victim keeps dialling its given address...
+            assert mallory.links == links  # ...but the refused peer gets no link
+            assert "refused until" in victim.cli("peers")
+            waiting.kill()
+            waiting.communicate(timeout=10)
         finally:
             victim.stop()
