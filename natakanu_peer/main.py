@@ -110,6 +110,10 @@ def build_parser() -> argparse.ArgumentParser:
     invite.add_argument("--circle", metavar="NAME", help="a circle other than the active one")
     join = commands.add_parser("join", help="join a circle with the invitation you were sent")
     join.add_argument("invitation", metavar="INVITATION")
+    remove = commands.add_parser(
+        "remove", help="remove a member from your circle (the others get a new secret)"
+    )
+    remove.add_argument("peer", metavar="PEER_ID", help="the id, or its first 8+ characters")
 
     hx = commands.add_parser(
         "hx",
@@ -205,6 +209,12 @@ async def _run_command(args: argparse.Namespace) -> int:
             decode_invitation(args.invitation)  # a bad invitation is refused before anything
             joined = await _remote(args, "join", {"invitation": args.invitation})
             print(f"joined the circle {joined['circle']!r}")
+        case "remove":
+            done = await _remote(args, "remove", {"peer": args.peer})
+            print(
+                f"removed {done['removed'][:16]}; {done['told_now']} members linked now have "
+                "the new secret, the others get it when they next connect"
+            )
         case "status":
             info = await _remote(args, "status", {})
             if args.json:

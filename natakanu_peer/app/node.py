@@ -41,6 +41,7 @@ from ..net.control import (
 )
 from ..net.discovery import Discovery
 from ..net.peer_link import (
+    CHANNEL_CIRCLE,
     CHANNEL_EXCHANGE,
     CHANNEL_GOSSIP,
     HANDSHAKE_SECONDS,
@@ -52,10 +53,13 @@ from ..net.peer_link import (
 from ..protocol import hash_exchange as hx
 from ..protocol.circle import (
     CircleKeys,
+    CircleUpdate,
     Invitation,
     check_circle_name,
     decode_invitation,
+    decode_update,
     encode_invitation,
+    encode_update,
 )
 from ..protocol.gossip import (
     AuthorFlagged,
@@ -72,6 +76,7 @@ from ..storage import state
 from ..storage.content import ContentStore, Download
 from ..storage.database import Database
 from ..storage.paths import DataPaths
+from .membership import Membership
 from .peer_guard import HandshakeSlots, LinkRates, record_strike, refusals
 
 log = logging.getLogger(__name__)
@@ -183,7 +188,7 @@ class Node:
         self._listen = listen
         self._peers_given = list(peers or [])
         #: The active circle: its keys are gossiped, its members linked. Set by ``start``.
-        self.circle: CircleKeys
+        self.membership: Membership
         self.circle_name = ""
         self.gossip: Gossip
         self._certificate_fp = b""
@@ -216,12 +221,14 @@ class Node:
             # The first start: a private circle of one's own, which others join by invitation.
             keys = CircleKeys.generate()
             name = check_circle_name(f"{self.display_name}'s circle"[:64])
-            await self.db.call(state.add_circle, keys.circle_id, name, keys.secret, time.time())
+            await self.db.call(
+                state.add_circle, keys.circle_id, name, keys.epoch, keys.secret, time.time()
+            )
             await self.db.call(state.set_active_circle, keys.circle_id)
             await self.content.adopt_unowned(keys.circle_id)
             circles = await self.db.call(state.load_circles)
         active = next((c for c in circles if c.active), circles[0])
-        await self._use_circle(CircleKeys.from_secret(active.secret), active.name)
+        await self._use_circle(active.circle_id, active.name)
         self.refused = await self.db.call(refusals, time.time())
         for peer_id, hash_ in await self.db.call(state.availability):
             self._availability[hash_].add(peer_id)
@@ -244,8 +251,15 @@ class Node:
             len(self.gossip.list()),
         )
 
-    async def _use_circle(self, circle: CircleKeys, name: str) -> None:
-        """Make ``circle`` the active one: its key set is loaded and gossiped from now on."""
+    @property
+    def circle(self) -> CircleKeys:
+        """The active circle's secret in use."""
+        return self.membership.keys
+
+    async def _use_circle(self, circle_id: str, name: str) -> None:
+        """Make a circle the active one: its key set is loaded and gossiped from now on."""
+        membership = await Membership.load(self.db, self.identity, circle_id)
+        circle = membership.keys
         gossip = Gossip(
             author=self.identity.public_key,
             sign=self.identity.sign,
@@ -256,7 +270,7 @@ class Node:
         stored = await self.db.call(state.load_operations, circle.topic)
         for author, row in stored.items():
             gossip.keyset.ingest(author, row.covered, row.ops, trusted=True)
-        self.circle, self.circle_name, self.gossip = circle, name, gossip
+        self.membership, self.circle_name, self.gossip = membership, name, gossip
         self.content.circle_id = circle.circle_id
         self.flagged = {}
 
@@ -318,6 +332,7 @@ class Node:
             "peers": lambda body: self.peers(),
             "circles": lambda body: self.circles(),
             "invite": lambda body: self.invite(body.get("circle")),
+            "remove": lambda body: self.remove_member(body.get("peer")),
             "join": lambda body: self.join(str(body.get("invitation") or "")),
         }
         runner = web.AppRunner(control_app(token, commands), access_log=None)
@@ -345,7 +360,11 @@ class Node:
         return {
             "peer_id": self.identity.peer_id,
             "name": self.display_name,
-            "circle": {"name": self.circle_name, "id": self.circle.circle_id},
+            "circle": {
+                "name": self.circle_name,
+                "id": self.circle.circle_id,
+                "epoch": self.circle.epoch,
+            },
             "discovery": {
                 "on": self.discovery is not None,
                 "members_found": len(self.discovery.members_seen) if self.discovery else 0,
@@ -385,7 +404,7 @@ class Node:
             row = next(r for r in rows if r.circle_id == self.circle.circle_id)
         invitation = Invitation(
             name=row.name,
-            secret=row.secret,
+            keys=CircleKeys.of(row.circle_id, row.epoch, row.secret),
             inviter=self.identity.public_key,
             hints=tuple(reachable_addresses(self._listen, self.listen_port)),
         )
@@ -394,14 +413,19 @@ class Node:
     async def join(self, text: str) -> dict[str, Any]:
         """Join the circle of an invitation and make it the active one."""
         invitation = decode_invitation(text)
-        keys = CircleKeys.from_secret(invitation.secret)
+        keys = invitation.keys
+        now = time.time()
         await self.db.call(
-            state.add_circle, keys.circle_id, invitation.name, keys.secret, time.time()
+            state.add_circle, keys.circle_id, invitation.name, keys.epoch, keys.secret, now
         )
-        await self.db.call(state.set_active_circle, keys.circle_id)
         rows = {r.circle_id: r for r in await self.db.call(state.load_circles)}
-        if keys.circle_id != self.circle.circle_id:
-            await self._switch_circle(keys, rows[keys.circle_id].name)
+        if keys.epoch > rows[keys.circle_id].epoch:  # a newer secret than the one we had
+            await self.db.call(
+                state.use_secret, keys.circle_id, keys.epoch, keys.secret, None, [], now
+            )
+        await self.db.call(state.set_active_circle, keys.circle_id)
+        if keys.circle_id != self.circle.circle_id or keys.epoch > self.circle.epoch:
+            await self._switch_circle(keys.circle_id, rows[keys.circle_id].name)
         for hint in invitation.hints:
             await self.db.call(state.remember_address, hint, "invitation")
             self._dial_forever(hint)
@@ -424,6 +448,52 @@ class Node:
         if session is not None:
             await session.link.close("refused for a while after breaking rules")
 
+    async def remove_member(self, who: object) -> dict[str, Any]:
+        """Leave a member out of the active circle: a new secret for everyone else."""
+        text = str(who or "").strip().lower()
+        known = await self.db.call(state.all_peers)
+        candidates = {p.peer_id for p in known if p.peer_id.startswith(text)} if text else set()
+        candidates |= {m for m in self.membership.members if text and m.startswith(text)}
+        if len(text) < 8 or len(candidates) != 1:
+            raise UsageError(
+                "Say which member to remove with at least the first 8 characters of its id, "
+                "as `natakanu-peer peers` shows them"
+                + ("; several peers start that way." if len(candidates) > 1 else ".")
+            )
+        [peer_id] = candidates
+        if peer_id == self.identity.peer_id:
+            raise UsageError("You cannot remove yourself; join another circle instead.")
+        adopted = await self.membership.remove(peer_id)
+        told = await self._after_change(adopted.update, adopted.newly_removed, None)
+        log.info("removed %s from the circle; %d members told at once", peer_id[:16], told)
+        return {"removed": peer_id, "told_now": told, "epoch": self.circle.epoch}
+
+    async def _on_circle_update(self, session: _Session, update: CircleUpdate) -> None:
+        try:
+            adopted = await self.membership.consider(update, session.peer_id)
+        except ValueError as exc:
+            raise RemoteProtocolError(str(exc)) from exc
+        if adopted is not None:
+            log.info("the circle has a new secret (epoch %d)", adopted.update.keys.epoch)
+            sender = session if adopted.update is update else None
+            await self._after_change(adopted.update, adopted.newly_removed, sender)
+
+    async def _after_change(
+        self, update: CircleUpdate, removed: set[str], sender: _Session | None
+    ) -> int:
+        """Act on a new secret: cut removed members off, tell every other member linked now,
+        announce with the new secret. Returns how many were told."""
+        told = 0
+        for session in list(self._sessions.values()):
+            if session.peer_id in removed:
+                await session.link.close("removed from the circle")
+            elif session is not sender:
+                session.outbox.put(CHANNEL_CIRCLE, encode_update(update))
+                told += 1
+        if self.discovery is not None:
+            await self.discovery.set_circle(self.circle)
+        return told
+
     def _discovered(self, addresses: list[str]) -> None:
         """A member of the circle announced itself on the local network: dial it."""
         for address in addresses:
@@ -431,13 +501,14 @@ class Node:
                 self._spawn(self.db.call(state.remember_address, address, "discovered"))
                 self._dial_forever(address)
 
-    async def _switch_circle(self, circle: CircleKeys, name: str) -> None:
-        """Leave the links of the active circle and take up ``circle``'s."""
+    async def _switch_circle(self, circle_id: str, name: str) -> None:
+        """Leave the links of the active circle and take up those of ``circle_id``."""
         async with self._gossip_lock:
             for session in list(self._sessions.values()):
                 await self._drop_session(session, "the circle changed", locked=True)
                 await session.link.close("the circle changed")
-            await self._use_circle(circle, name)
+            await self._use_circle(circle_id, name)
+        circle = self.circle
         if self.discovery is not None:
             await self.discovery.set_circle(circle)
         # Addresses tried in vain under the old circle are tried again at once.
@@ -525,7 +596,9 @@ class Node:
         return await asyncio.shield(job.done)
 
     async def peers(self) -> list[dict[str, Any]]:
-        rows = await self.db.call(state.all_peers)
+        # Peers are shown per circle: those met as members of the active one.
+        members = self.membership.members | set(self._sessions)
+        rows = [r for r in await self.db.call(state.all_peers) if r.peer_id in members]
         return [
             {
                 "peer_id": row.peer_id,
@@ -593,6 +666,7 @@ class Node:
     async def _dialer(self, address: str) -> None:
         backoff = BACKOFF_FIRST
         failures = 0
+        attempt = 0  # handshakes failed in a row: older secrets of the circle are tried too
         while not self.closing:
             peer_id = self._address_peer.get(address)
             if peer_id is not None and (peer_id in self._sessions or self._is_refused(peer_id)):
@@ -609,32 +683,37 @@ class Node:
                 await self.db.call(state.address_result, address, False)
             else:
                 failures = 0
-                await self._run_link(link, dialled=address)
+                linked = await self._run_link(link, dialled=address, attempt=attempt)
+                attempt = 0 if linked else attempt + 1
                 if time.monotonic() - started > 10:
                     backoff = BACKOFF_FIRST
             await asyncio.sleep(backoff * random.uniform(0.8, 1.2))
             backoff = min(backoff * 2, BACKOFF_MAX)
 
-    async def _run_link(self, link: PeerLink, dialled: str | None = None) -> None:
+    async def _run_link(self, link: PeerLink, dialled: str | None = None, attempt: int = 0) -> bool:
+        """Run one link to its end; False if it never got past the handshake."""
         slot = link.remote_host or "?"
         if not link.initiator and not self._handshakes.acquire(slot):
             await link.close("too many links in their handshake")
-            return
+            return False
+        membership = self.membership
+        offered = [membership.keys_for_attempt(attempt)] if link.initiator else membership.epochs
         try:
             info = await asyncio.wait_for(
                 link.handshake(
                     self.identity,
-                    [self.circle],
+                    offered,
                     self.display_name,
                     self.listen_port,
                     self._certificate_fp,
+                    membership.accepts,
                 ),
                 HANDSHAKE_SECONDS,
             )
         except (RemoteProtocolError, ConnectionError, TimeoutError) as exc:
             log.info("handshake with %s failed: %s", dialled or link.remote_host, exc)
             await link.close(f"handshake failed: {exc}")
-            return
+            return False
         finally:
             if not link.initiator:
                 self._handshakes.release(slot)
@@ -645,10 +724,11 @@ class Node:
             until, why = self.refused[peer_id]
             log.info("refusing %s until %s: %s", peer_id[:16], time.ctime(until), why)
             await link.close("refused for a while after breaking rules")
-            return
+            return True
         if info.circle.circle_id != self.circle.circle_id:
             await link.close("the circle changed")  # switched while the handshake ran
-            return
+            return True
+        await self.membership.met(peer_id)
         if dialled:
             self._address_peer[dialled] = peer_id
             await self.db.call(state.remember_address, dialled, "given", peer_id)
@@ -662,7 +742,7 @@ class Node:
         if existing is not None:
             if not self._prefer(link, existing.link, peer_id):
                 await link.close("duplicate link")
-                return
+                return True
             await self._drop_session(existing, "replaced by a newer link")
             await existing.link.close("duplicate link")
         session = _Session(
@@ -681,6 +761,10 @@ class Node:
             await self.db.call(state.remember_address, address, "learned", peer_id)
         log.info("linked with %s (%s) at %s", info.display_name, peer_id[:16], address)
         try:
+            update = self.membership.update
+            if info.circle.epoch < self.circle.epoch and update is not None:
+                # The peer proved an older secret: it missed a change; bring it up to date.
+                session.outbox.put(CHANNEL_CIRCLE, encode_update(update))
             async with self._gossip_lock:
                 events = self.gossip.link_opened(peer_id, initiator=link.initiator)
                 await self._apply_gossip(events)
@@ -699,6 +783,7 @@ class Node:
             if self._sessions.get(peer_id) is session:
                 await self._drop_session(session, "link closed")
             await link.close()
+        return True
 
     def _prefer(self, new: PeerLink, old: PeerLink, peer_id: str) -> bool:
         """Of two links to one peer, both sides keep the one dialled by the smaller peer id."""
@@ -744,6 +829,9 @@ class Node:
                 session.rates.charge_operations(
                     sum(len(e.ops) for e in events if isinstance(e, OperationsLearned))
                 )
+            elif channel == CHANNEL_CIRCLE:
+                session.rates.charge_gossip()
+                await self._on_circle_update(session, decode_update(payload))
             elif channel == CHANNEL_EXCHANGE:
                 session.rates.charge_exchange()
                 message = hx.decode_message(payload)

@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 CHANNEL_HELLO = 0
 CHANNEL_GOSSIP = 1
 CHANNEL_EXCHANGE = 2
+CHANNEL_CIRCLE = 3  # signed updates of the circle's secret (protocol.circle.CircleUpdate)
 PEER_PATH = "/natakanu/peer/2"
 HANDSHAKE_SECONDS = 10.0
 HEARTBEAT_SECONDS = 15.0
@@ -90,19 +91,24 @@ class PeerLink:
         display_name: str,
         listen_port: int | None,
         own_certificate_fp: bytes | None = None,
+        accept: Callable[[bytes, CircleKeys], bool] | None = None,
     ) -> PeerInfo:
         """Prove membership and identity both ways; ``RemoteProtocolError`` on any failure.
 
         The dialling side proves membership of ``circles[0]``; the listening side accepts
         any of ``circles`` (and needs ``own_certificate_fp``, its certificate's fingerprint).
+        ``accept(peer_id, circle)`` may refuse a peer whose proof holds (a removed member):
+        a listener refuses it before answering with anything.
         """
         if self.initiator:
             circle, proof = await self._initiate(identity, circles[0], display_name, listen_port)
         else:
             assert own_certificate_fp is not None
             circle, proof = await self._respond(
-                identity, circles, display_name, listen_port, own_certificate_fp
+                identity, circles, display_name, listen_port, own_certificate_fp, accept
             )
+        if accept is not None and not accept(proof.peer_id, circle):
+            raise RemoteProtocolError("the peer is not accepted in this circle")
         if proof.peer_id == identity.public_key:
             raise RemoteProtocolError("connected to ourselves")
         self.peer = PeerInfo(
@@ -147,6 +153,7 @@ class PeerLink:
         name: str,
         port: int | None,
         cert_fp: bytes,
+        accept: Callable[[bytes, CircleKeys], bool] | None,
     ) -> tuple[CircleKeys, link_auth.Proof]:
         challenge = link_auth.Challenge(os.urandom(32))
         await self._send_raw(CHANNEL_HELLO, link_auth.encode(challenge))
@@ -154,6 +161,8 @@ class PeerLink:
         circle = link_auth.check_initiator(
             proof, circles, verify_signature, cert_fp, challenge.nonce
         )
+        if accept is not None and not accept(proof.peer_id, circle):
+            raise RemoteProtocolError("the peer is not accepted in this circle")
         answer = link_auth.responder_proof(
             circle, identity.sign, identity.public_key, cert_fp, challenge, proof, name, port
         )
@@ -230,7 +239,7 @@ def _plain_name(name: str) -> str:
     return cleaned[:120]
 
 
-LinkHandler = Callable[[PeerLink], Awaitable[None]]
+LinkHandler = Callable[[PeerLink], Awaitable[object]]
 
 
 def peer_route(handler: LinkHandler) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:

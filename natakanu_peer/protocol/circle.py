@@ -1,20 +1,24 @@
-"""Circles: the secret a community shares, what is derived from it, and invitations.
+"""Circles: the secret a community shares, what is derived from it, invitations, and updates.
 
-A circle is a 256-bit secret. Everything else is derived from it with HMAC-SHA256 under
-distinct labels, so that no derived value reveals the secret or another derived value:
+A circle is born from a 256-bit secret. Its ``circle_id`` (a stable name, never sent to
+strangers) and its gossip ``topic`` are derived from that first secret and never change.
+The secret in use has an ``epoch``: removing a member makes a new secret, of the next epoch,
+which the remaining members receive in a signed ``CircleUpdate`` over their links. From the
+secret in use are derived, with HMAC-SHA256 under distinct labels (no derived value reveals
+the secret or another one):
 
-- ``circle_id``: a stable public name for the circle inside one peer (never sent to strangers);
 - ``auth_key``: the key of the membership proofs in the link handshake;
-- ``discovery_key``: the key of the tags announced on the local network;
-- ``topic``: the gossip topic, so that keys advertised in one circle are bound to it.
+- ``discovery_key``: the key of the tags announced on the local network.
 
-An invitation is text that carries the circle's name, its secret, the inviter's peer id and
-address hints of peers that may be reached. It is ``NATAKANU1`` followed by base32 (upper
-case and digits only: it fits a QR code's alphanumeric mode) of a versioned binary body and
-an 8-byte check, so a truncated, mistyped or altered invitation is refused with a sentence.
+An invitation is text that carries the circle's name, id, epoch and secret, the inviter's
+peer id and address hints of peers that may be reached. It is ``NATAKANU1`` followed by
+base32 (upper case and digits only: it fits a QR code's alphanumeric mode) of a versioned
+binary body and an 8-byte check, so a truncated, mistyped or altered invitation is refused
+with a sentence.
 
-This module must never do I/O and never accept a malformed invitation: every decode error is
-an ``InvitationError`` with a sentence a person can act on.
+This module must never do I/O and never accept a malformed invitation or update: every
+decode error is an ``InvitationError`` (a sentence a person can act on) or a
+``RemoteProtocolError``.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import hashlib
 import hmac
 import secrets
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..errors import RemoteProtocolError, UsageError
@@ -37,6 +42,9 @@ MAX_HINTS = 8
 MAX_HINT_BYTES = 64
 PEER_ID_BYTES = 32
 INVITATION_PREFIX = "NATAKANU1"
+MAX_EPOCH = 2**31
+#: Most members one update may name as removed.
+MAX_REMOVED = 4096
 _INVITATION_VERSION = 1
 _CHECK_BYTES = 8
 _BASE32 = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
@@ -54,33 +62,47 @@ def _derive(secret: bytes, label: str, size: int = 32) -> bytes:
 
 @dataclass(frozen=True, slots=True)
 class CircleKeys:
-    """A circle's secret and the values derived from it."""
+    """A circle's secret in use (of ``epoch``) and the values derived from it."""
 
-    secret: bytes
     circle_id: str
+    epoch: int
+    secret: bytes
     auth_key: bytes
     discovery_key: bytes
-    topic: str
+
+    @property
+    def topic(self) -> str:
+        return f"natakanu-circle:{self.circle_id}"
+
+    @classmethod
+    def of(cls, circle_id: str, epoch: int, secret: bytes) -> CircleKeys:
+        if len(secret) != SECRET_BYTES:
+            raise ValueError(f"a circle secret has {SECRET_BYTES} bytes, not {len(secret)}")
+        if len(bytes.fromhex(circle_id)) != CIRCLE_ID_BYTES or not 0 <= epoch <= MAX_EPOCH:
+            raise ValueError("not a circle id and epoch")
+        return cls(
+            circle_id=circle_id,
+            epoch=epoch,
+            secret=secret,
+            auth_key=_derive(secret, "link auth"),
+            discovery_key=_derive(secret, "discovery"),
+        )
 
     @classmethod
     def from_secret(cls, secret: bytes) -> CircleKeys:
-        if len(secret) != SECRET_BYTES:
-            raise ValueError(f"a circle secret has {SECRET_BYTES} bytes, not {len(secret)}")
-        circle_id = _derive(secret, "id", CIRCLE_ID_BYTES).hex()
-        return cls(
-            secret=secret,
-            circle_id=circle_id,
-            auth_key=_derive(secret, "link auth"),
-            discovery_key=_derive(secret, "discovery"),
-            topic=f"natakanu-circle:{circle_id}",
-        )
+        """A new circle's keys: its id comes from its first secret."""
+        return cls.of(_derive(secret, "id", CIRCLE_ID_BYTES).hex(), 0, secret)
 
     @classmethod
     def generate(cls) -> CircleKeys:
         return cls.from_secret(secrets.token_bytes(SECRET_BYTES))
 
+    def next_epoch(self) -> CircleKeys:
+        """The same circle with a new secret, one epoch on (after a member is removed)."""
+        return CircleKeys.of(self.circle_id, self.epoch + 1, secrets.token_bytes(SECRET_BYTES))
+
     def __repr__(self) -> str:  # never print the secret by accident
-        return f"CircleKeys(circle_id={self.circle_id!r})"
+        return f"CircleKeys(circle_id={self.circle_id!r}, epoch={self.epoch})"
 
 
 def check_circle_name(name: str) -> str:
@@ -116,7 +138,7 @@ class Invitation:
     """What a new member needs to join a circle."""
 
     name: str
-    secret: bytes
+    keys: CircleKeys
     inviter: bytes
     hints: tuple[str, ...] = ()
 
@@ -126,10 +148,12 @@ class Invitation:
 
 def encode_invitation(invitation: Invitation) -> str:
     name = check_circle_name(invitation.name)
-    if len(invitation.secret) != SECRET_BYTES or len(invitation.inviter) != PEER_ID_BYTES:
-        raise ValueError("an invitation needs a 32-byte secret and a 32-byte peer id")
+    if len(invitation.inviter) != PEER_ID_BYTES:
+        raise ValueError("an invitation needs the inviter's 32-byte peer id")
     hints = [check_hint(h) for h in invitation.hints[:MAX_HINTS]]
-    w = Writer().byte(_INVITATION_VERSION).blob(name.encode()).raw(invitation.secret)
+    keys = invitation.keys
+    w = Writer().byte(_INVITATION_VERSION).blob(name.encode())
+    w.raw(bytes.fromhex(keys.circle_id)).varint(keys.epoch).raw(keys.secret)
     w.raw(invitation.inviter).varint(len(hints))
     for hint in hints:
         w.blob(hint.encode())
@@ -177,7 +201,9 @@ def decode_invitation(text: str) -> Invitation:
                 "This invitation was made by a newer version of Natakanu Peer; update it."
             )
         name = check_circle_name(r.blob(MAX_NAME_CHARS * 4, "name").decode("utf-8"))
-        secret = r.fixed(SECRET_BYTES, "secret")
+        circle_id = r.fixed(CIRCLE_ID_BYTES, "circle id").hex()
+        epoch = r.varint(MAX_EPOCH, "epoch")
+        keys = CircleKeys.of(circle_id, epoch, r.fixed(SECRET_BYTES, "secret"))
         inviter = r.fixed(PEER_ID_BYTES, "inviter")
         hints = tuple(
             check_hint(r.blob(MAX_HINT_BYTES, "hint").decode("utf-8"))
@@ -190,4 +216,69 @@ def decode_invitation(text: str) -> Invitation:
         raise InvitationError(
             "This invitation passed its check but its contents are not valid; ask for a new one."
         ) from exc
-    return Invitation(name=name, secret=secret, inviter=inviter, hints=hints)
+    return Invitation(name=name, keys=keys, inviter=inviter, hints=hints)
+
+
+# ---------------------------------------------------------------------- updates
+
+_UPDATE_LABEL = b"natakanu circle update/1\x00"
+Sign = Callable[[bytes], bytes]
+Verify = Callable[[bytes, bytes, bytes], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class CircleUpdate:
+    """A new secret for a circle and the members it leaves out, signed by the member who made
+    it. It travels only over members' encrypted links."""
+
+    keys: CircleKeys
+    removed: frozenset[bytes]
+    author: bytes
+    signature: bytes = b""
+
+    def _signed_part(self) -> bytes:
+        w = Writer().raw(bytes.fromhex(self.keys.circle_id)).varint(self.keys.epoch)
+        w.raw(self.keys.secret).varint(len(self.removed))
+        for peer in sorted(self.removed):
+            w.raw(peer)
+        return w.raw(self.author).getvalue()
+
+    def signed(self, sign: Sign) -> CircleUpdate:
+        signature = sign(_UPDATE_LABEL + self._signed_part())
+        return CircleUpdate(self.keys, self.removed, self.author, signature)
+
+    def verified(self, verify: Verify) -> bool:
+        return verify(self.author, _UPDATE_LABEL + self._signed_part(), self.signature)
+
+    def supersedes(self, current: CircleKeys) -> bool:
+        """Whether this update's secret replaces ``current`` (of the same circle).
+
+        A later epoch wins; two different secrets of one epoch (two members removing someone
+        at once) are ordered by the hash of the secret, so every member picks the same one.
+        """
+        if self.keys.epoch != current.epoch:
+            return self.keys.epoch > current.epoch
+        ours = hashlib.sha256(current.secret).digest()
+        return hashlib.sha256(self.keys.secret).digest() > ours
+
+    def __repr__(self) -> str:
+        return f"CircleUpdate({self.keys!r}, removed={len(self.removed)})"
+
+
+def encode_update(update: CircleUpdate) -> bytes:
+    return update._signed_part() + update.signature
+
+
+def decode_update(data: bytes | memoryview) -> CircleUpdate:
+    """Decode an update; ``RemoteProtocolError`` for anything malformed (not yet verified)."""
+    r = Reader(data)
+    circle_id = r.fixed(CIRCLE_ID_BYTES, "circle id").hex()
+    epoch = r.varint(MAX_EPOCH, "epoch")
+    secret = r.fixed(SECRET_BYTES, "secret")
+    removed = frozenset(
+        r.fixed(PEER_ID_BYTES, "removed member") for _ in range(r.count(MAX_REMOVED, "removed"))
+    )
+    author = r.fixed(PEER_ID_BYTES, "author")
+    signature = r.fixed(64, "signature")
+    r.done()
+    return CircleUpdate(CircleKeys.of(circle_id, epoch, secret), removed, author, signature)

@@ -119,6 +119,28 @@ MIGRATIONS: list[str] = [
         peer_id TEXT PRIMARY KEY, until REAL NOT NULL, reason TEXT NOT NULL
     );
     """,
+    # 3 -> 4
+    """
+    -- A circle's secret changes when a member is removed (a new epoch). Every secret it had
+    -- is kept, so a member who missed a change can prove itself once more and catch up, with
+    -- the signed update that brought it (none for a circle's first secret).
+    ALTER TABLE circles ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE circle_epochs (
+        circle_id TEXT NOT NULL, epoch INTEGER NOT NULL, secret BLOB NOT NULL, signed BLOB,
+        PRIMARY KEY (circle_id, epoch)
+    ) WITHOUT ROWID;
+    INSERT INTO circle_epochs (circle_id, epoch, secret) SELECT circle_id, 0, secret FROM circles;
+    -- Members removed from a circle: never linked or served in it again.
+    CREATE TABLE circle_removed (
+        circle_id TEXT NOT NULL, peer_id TEXT NOT NULL, at REAL NOT NULL,
+        PRIMARY KEY (circle_id, peer_id)
+    ) WITHOUT ROWID;
+    -- Peers met as members of each circle (peers are shown per circle).
+    CREATE TABLE circle_members (
+        circle_id TEXT NOT NULL, peer_id TEXT NOT NULL, first_seen REAL NOT NULL,
+        PRIMARY KEY (circle_id, peer_id)
+    ) WITHOUT ROWID;
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

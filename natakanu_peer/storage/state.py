@@ -182,6 +182,7 @@ def set_setting(conn: sqlite3.Connection, name: str, value: str) -> None:
 class CircleRow:
     circle_id: str
     name: str
+    epoch: int
     secret: bytes
     created_at: float
     active: bool
@@ -189,22 +190,97 @@ class CircleRow:
 
 def load_circles(conn: sqlite3.Connection) -> list[CircleRow]:
     rows = conn.execute(
-        "SELECT circle_id, name, secret, created_at, active FROM circles ORDER BY created_at"
+        "SELECT circle_id, name, epoch, secret, created_at, active FROM circles ORDER BY created_at"
     ).fetchall()
-    return [CircleRow(str(c), str(n), bytes(s), float(t), bool(a)) for c, n, s, t, a in rows]
+    return [
+        CircleRow(str(c), str(n), int(e), bytes(s), float(t), bool(a)) for c, n, e, s, t, a in rows
+    ]
 
 
 def add_circle(
-    conn: sqlite3.Connection, circle_id: str, name: str, secret: bytes, now: float
+    conn: sqlite3.Connection,
+    circle_id: str,
+    name: str,
+    epoch: int,
+    secret: bytes,
+    now: float,
+    signed: bytes | None = None,
 ) -> bool:
-    """Remember a circle (kept as it is if known already); True if it is new."""
+    """Remember a circle, or a newer secret of one already known; True if the circle is new."""
     with conn:
         added = conn.execute(
-            "INSERT OR IGNORE INTO circles (circle_id, name, secret, created_at) "
+            "INSERT OR IGNORE INTO circles (circle_id, name, secret, created_at, epoch) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (circle_id, name, secret, now, epoch),
+        )
+        conn.execute(
+            "INSERT OR IGNORE INTO circle_epochs (circle_id, epoch, secret, signed) "
             "VALUES (?, ?, ?, ?)",
-            (circle_id, name, secret, now),
+            (circle_id, epoch, secret, signed),
         )
         return added.rowcount == 1
+
+
+def _add_epoch(
+    conn: sqlite3.Connection, circle_id: str, epoch: int, secret: bytes, signed: bytes | None
+) -> None:
+    conn.execute(
+        "INSERT OR REPLACE INTO circle_epochs (circle_id, epoch, secret, signed) "
+        "VALUES (?, ?, ?, ?)",
+        (circle_id, epoch, secret, signed),
+    )
+
+
+def use_secret(
+    conn: sqlite3.Connection,
+    circle_id: str,
+    epoch: int,
+    secret: bytes,
+    signed: bytes | None,
+    removed: Iterable[str],
+    now: float,
+) -> None:
+    """Make a secret the circle's current one, with the members it leaves out (one step)."""
+    with conn:
+        _add_epoch(conn, circle_id, epoch, secret, signed)
+        conn.execute(
+            "UPDATE circles SET epoch = ?, secret = ? WHERE circle_id = ?",
+            (epoch, secret, circle_id),
+        )
+        conn.executemany(
+            "INSERT OR IGNORE INTO circle_removed (circle_id, peer_id, at) VALUES (?, ?, ?)",
+            [(circle_id, peer, now) for peer in removed],
+        )
+
+
+def circle_epochs(
+    conn: sqlite3.Connection, circle_id: str
+) -> list[tuple[int, bytes, bytes | None]]:
+    """Every secret of a circle, newest first: (epoch, secret, signed update or None)."""
+    rows = conn.execute(
+        "SELECT epoch, secret, signed FROM circle_epochs WHERE circle_id = ? ORDER BY epoch DESC",
+        (circle_id,),
+    ).fetchall()
+    return [(int(e), bytes(s), None if u is None else bytes(u)) for e, s, u in rows]
+
+
+def removed_members(conn: sqlite3.Connection, circle_id: str) -> set[str]:
+    rows = conn.execute("SELECT peer_id FROM circle_removed WHERE circle_id = ?", (circle_id,))
+    return {str(p) for (p,) in rows}
+
+
+def add_member(conn: sqlite3.Connection, circle_id: str, peer_id: str, now: float) -> None:
+    with conn:
+        conn.execute(
+            "INSERT OR IGNORE INTO circle_members (circle_id, peer_id, first_seen) "
+            "VALUES (?, ?, ?)",
+            (circle_id, peer_id, now),
+        )
+
+
+def members(conn: sqlite3.Connection, circle_id: str) -> set[str]:
+    rows = conn.execute("SELECT peer_id FROM circle_members WHERE circle_id = ?", (circle_id,))
+    return {str(p) for (p,) in rows}
 
 
 def set_active_circle(conn: sqlite3.Connection, circle_id: str) -> None:

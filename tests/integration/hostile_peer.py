@@ -42,7 +42,7 @@ class HostilePeer:
 
     def invitation(self) -> str:
         return encode_invitation(
-            Invitation("mallory's circle", self.circle.secret, self.identity.public_key)
+            Invitation("mallory's circle", self.circle, self.identity.public_key)
         )
 
     def __enter__(self) -> HostilePeer:

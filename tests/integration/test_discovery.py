@@ -19,7 +19,7 @@ def without_hints(invitation: str) -> str:
     """The same invitation with no addresses in it: finding the inviter is discovery's job."""
     decoded = decode_invitation(invitation)
     return encode_invitation(
-        type(decoded)(name=decoded.name, secret=decoded.secret, inviter=decoded.inviter)
+        type(decoded)(name=decoded.name, keys=decoded.keys, inviter=decoded.inviter)
     )
 
 

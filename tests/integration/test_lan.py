@@ -25,7 +25,7 @@ pytestmark = pytest.mark.skipif(
 def without_hints(invitation: str) -> str:
     decoded = decode_invitation(invitation)
     return encode_invitation(
-        type(decoded)(name=decoded.name, secret=decoded.secret, inviter=decoded.inviter)
+        type(decoded)(name=decoded.name, keys=decoded.keys, inviter=decoded.inviter)
     )
 
 

@@ -101,7 +101,7 @@ def test_a_caller_that_says_nothing_is_cut_off_within_ten_seconds(member_daemon:
 
 
 def test_a_recorded_handshake_replayed_later_is_refused(member_daemon: Daemon) -> None:
-    circle = CircleKeys.from_secret(decode_invitation(member_daemon.invitation()).secret)
+    circle = decode_invitation(member_daemon.invitation()).keys
     member = Identity.generate()
 
     async def scenario() -> Recorder:

@@ -26,7 +26,7 @@ INVITER = bytes(range(100, 132))
 def invitation(**changes: object) -> Invitation:
     fields: dict[str, object] = {
         "name": "Wapikoni ᓀᐦᐃᔭᐍᐏᐣ",
-        "secret": SECRET,
+        "keys": CircleKeys.from_secret(SECRET),
         "inviter": INVITER,
         "hints": ("192.168.1.20:4700", "10.0.0.5:4700"),
     }
@@ -39,6 +39,9 @@ def test_everything_derived_from_a_secret_is_distinct_and_stable() -> None:
     assert keys == CircleKeys.from_secret(SECRET)
     values = {keys.secret, keys.auth_key, keys.discovery_key, bytes.fromhex(keys.circle_id)}
     assert len(values) == 4
+    later = keys.next_epoch()  # after a removal: same circle, new secret and derived keys
+    assert (later.circle_id, later.topic, later.epoch) == (keys.circle_id, keys.topic, 1)
+    assert later.auth_key != keys.auth_key and later.discovery_key != keys.discovery_key
     assert keys.circle_id in keys.topic
     assert SECRET.hex() not in repr(keys)
     other = CircleKeys.generate()
@@ -99,8 +102,77 @@ def test_any_body_under_a_valid_check_gives_an_invitation_or_the_declared_error(
     import hashlib
 
     # The harness works: a real body under its check decodes.
-    assert decode_invitation(encode_invitation(invitation())).secret == SECRET
+    assert decode_invitation(encode_invitation(invitation())).keys.secret == SECRET
     check = hashlib.blake2s(body, digest_size=8).digest()
     text = INVITATION_PREFIX + base64.b32encode(body + check).decode().rstrip("=")
     with contextlib.suppress(InvitationError):
         decode_invitation(text)
+
+
+def test_an_update_is_signed_over_everything_it_says() -> None:
+    from natakanu_peer.identity import Identity, verify_signature
+    from natakanu_peer.protocol.circle import CircleUpdate, decode_update, encode_update
+
+    author, removed = Identity.generate(), Identity.generate()
+    keys = CircleKeys.from_secret(SECRET)
+    update = CircleUpdate(
+        keys.next_epoch(), frozenset({removed.public_key}), author.public_key
+    ).signed(author.sign)
+    again = decode_update(encode_update(update))
+    assert again == update and again.verified(verify_signature)
+    assert again.supersedes(keys) and not CircleUpdate(keys, frozenset(), b"").supersedes(keys)
+    wire = bytearray(encode_update(update))
+    for position in range(0, len(wire), 7):
+        changed = bytearray(wire)
+        changed[position] ^= 1
+        try:
+            tampered = decode_update(bytes(changed))
+        except Exception as exc:  # only the declared error
+            from natakanu_peer.errors import RemoteProtocolError
+
+            assert isinstance(exc, RemoteProtocolError | ValueError)
+            continue
+        assert not tampered.verified(verify_signature)
+
+
+async def test_membership_keeps_removed_members_out_and_replaces_a_secret_that_forgot_one(
+    tmp_path,
+) -> None:
+    import time
+
+    from natakanu_peer.app.membership import Membership
+    from natakanu_peer.identity import Identity
+    from natakanu_peer.protocol.circle import CircleUpdate
+    from natakanu_peer.storage import state
+    from natakanu_peer.storage.database import Database
+
+    db = Database.open(tmp_path / "state.db")
+    me, friend, gone, other = (Identity.generate() for _ in range(4))
+    keys = CircleKeys.from_secret(SECRET)
+    await db.call(state.add_circle, keys.circle_id, "c", 0, keys.secret, time.time())
+    circle = await Membership.load(db, me, keys.circle_id)
+    await circle.met(friend.peer_id)
+    await circle.met(gone.peer_id)
+    stranger = Identity.generate()
+    assert circle.accepts(stranger.public_key, keys)  # anyone with the secret in use
+
+    adopted = await circle.remove(gone.peer_id)
+    assert adopted.newly_removed == {gone.peer_id} and circle.keys.epoch == 1
+    assert not circle.accepts(gone.public_key, circle.keys)  # whatever secret it shows
+    assert circle.accepts(friend.public_key, keys)  # a member who missed the change
+    assert not circle.accepts(stranger.public_key, keys)  # an old secret lets no one new in
+
+    # Another member removed someone else at the same time, not knowing of our removal.
+    rival = CircleUpdate(
+        circle.keys.next_epoch(), frozenset({other.public_key}), friend.public_key
+    ).signed(friend.sign)
+    outcome = await circle.consider(rival, friend.peer_id)
+    assert outcome is not None
+    assert {gone.peer_id, other.peer_id} <= circle.removed
+    assert circle.keys.epoch == 3  # adopted theirs (2), then made one that leaves both out
+    assert {gone.public_key, other.public_key} <= outcome.update.removed
+
+    again = await Membership.load(db, me, keys.circle_id)  # all of it was stored
+    assert again.keys == circle.keys and again.removed == circle.removed
+    assert [k.epoch for k in again.epochs] == [3, 2, 1, 0]
+    db.close()
