@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import fcntl
 import logging
 import os
 import signal
+import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -24,6 +26,29 @@ from ..storage.paths import DataPaths
 from .node import Node
 
 log = logging.getLogger(__name__)
+
+# glibc's mallopt parameters (malloc.h).
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+
+
+def keep_large_buffers() -> bool:
+    """Let the C allocator reuse the few MiB buffers every chunk passes through.
+
+    By default glibc gives such buffers back to the system when freed and takes them again
+    for the next chunk, page by page: over TLS, that cost the sending peer 0.6 s of kernel
+    time per GiB. Blocks up to 32 MiB now come from the heap, and up to 128 MiB of free heap
+    is kept for reuse. Elsewhere than glibc on Linux, nothing changes.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return False
+    return bool(
+        mallopt(_M_MMAP_THRESHOLD, 32 * 1024 * 1024)
+        and mallopt(_M_TRIM_THRESHOLD, 128 * 1024 * 1024)
+    )
 
 
 @contextlib.contextmanager
@@ -93,6 +118,7 @@ async def run_daemon(
     discovery_interfaces: list[str] | None = None,
 ) -> int:
     """Run until SIGINT or SIGTERM, then stop cleanly."""
+    keep_large_buffers()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -187,6 +187,18 @@ def transfer_rows(quick: bool, raw: dict[str, object]) -> list[Row]:
                     ratio >= 0.6 and fetch["identical"],
                 )
             )
+        if "curl_https_seconds" in fetch:
+            secure = fetch["curl_https_seconds"] / fetch["fetch_seconds"]
+            rows.append(
+                Row(
+                    f"{label.split(' (')[0]}, encrypted both sides",
+                    f"{mb / fetch['fetch_seconds']:,.0f} MB/s (TLS 1.3 link, as above)",
+                    f"curl from nginx over HTTPS {mb / fetch['curl_https_seconds']:,.0f} MB/s",
+                    f"{secure:.2f}",
+                    "≥ 0.6 × curl over HTTPS",
+                    secure >= 0.6 and fetch["identical"],
+                )
+            )
         if "cold_curl_seconds" in fetch and "cold_fetch_seconds" in fetch:
             cold = fetch["cold_curl_seconds"] / fetch["cold_fetch_seconds"]
             rows.append(
@@ -228,10 +240,44 @@ def transfer_rows(quick: bool, raw: dict[str, object]) -> list[Row]:
     return rows
 
 
+def circle_rows(quick: bool, raw: dict[str, object]) -> list[Row]:
+    from .circle import run_all
+
+    result = run_all(quick)
+    raw["circle"] = result
+    rate = result["handshakes"]
+    rows = [
+        Row(
+            "links one peer accepts (TLS 1.3 and membership proof, 4 callers at once)",
+            f"{rate['per_second']:,.0f} a second ({rate['count']} in {rate['seconds']:.1f} s)",
+            "",
+            "",
+            "reported",
+            None,
+        )
+    ]
+    found = result.get("discovery")
+    if isinstance(found, dict) and "seconds" in found:
+        rows.append(
+            Row(
+                "start to first member found on a namespace bridge (mDNS, no address given)",
+                f"median {found['median']:.2f} s over {len(found['seconds'])} runs",
+                "",
+                "",
+                "reported",
+                None,
+            )
+        )
+    elif isinstance(found, dict):
+        rows.append(Row("discovery on a namespace bridge", found["skipped"], "", "", "", None))
+    return rows
+
+
 SUITES = {
     "reconcile": reconcile_rows,
     "propagation": propagation_rows,
     "transfer": transfer_rows,
+    "circle": circle_rows,
 }
 
 

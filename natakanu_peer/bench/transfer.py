@@ -117,8 +117,12 @@ class Daemon:
 
 
 @contextmanager
-def nginx_serving(folder: Path) -> Iterator[str | None]:
-    """nginx serving ``folder`` on a free loopback port; None when nginx is not installed."""
+def nginx_serving(folder: Path, tls: bool = False) -> Iterator[str | None]:
+    """nginx serving ``folder`` on a free loopback port; None when nginx is not installed.
+
+    With ``tls``, over HTTPS (TLS 1.3, a throwaway self-signed ECDSA certificate: curl is run
+    with ``-k``, as the comparison is about the cost of the encrypted transfer).
+    """
     binary = shutil.which("nginx") or (
         "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None
     )
@@ -128,6 +132,13 @@ def nginx_serving(folder: Path) -> Iterator[str | None]:
     port = _free_port()
     work = Path(tempfile.mkdtemp(prefix="natakanu-nginx-"))
     conf = work / "nginx.conf"
+    listen = f"127.0.0.1:{port}"
+    if tls:
+        _throwaway_certificate(work)
+        listen += (
+            f" ssl; ssl_certificate {work}/cert.pem; ssl_certificate_key {work}/key.pem; "
+            "ssl_protocols TLSv1.3"
+        )
     conf.write_text(
         f"""
 {"user root;" if os.geteuid() == 0 else ""}
@@ -137,7 +148,7 @@ http {{
   access_log off; sendfile on; tcp_nopush on;
   client_body_temp_path {work}; proxy_temp_path {work}; fastcgi_temp_path {work};
   uwsgi_temp_path {work}; scgi_temp_path {work};
-  server {{ listen 127.0.0.1:{port}; root {folder}; }}
+  server {{ listen {listen}; root {folder}; }}
 }}
 """
     )
@@ -152,11 +163,42 @@ http {{
                 if s.connect_ex(("127.0.0.1", port)) == 0:
                     break
             time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}"
+        yield f"{'https' if tls else 'http'}://127.0.0.1:{port}"
     finally:
         process.terminate()
         process.wait(10)
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _throwaway_certificate(folder: Path) -> None:
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=2))
+        .sign(key, hashes.SHA256())
+    )
+    (folder / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (folder / "key.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
 
 
 def share_benchmark(size: int, work: Path) -> dict[str, Any]:
@@ -197,7 +239,7 @@ def _recycle_pages(work: Path, size: int) -> None:
 
 def _curl(url: str, target: Path, *, flush: bool) -> float:
     started = time.perf_counter()
-    subprocess.run(["curl", "-sf", "-o", str(target), url], check=True)
+    subprocess.run(["curl", "-skf", "-o", str(target), url], check=True)
     if flush:  # made durable as a fetch is: its bytes flushed to the disk at the end
         fd = os.open(target, os.O_RDONLY)
         os.fsync(fd)
@@ -210,7 +252,8 @@ def _median_pair(values: list[float]) -> float:
 
 
 def fetch_benchmark(size: int, work: Path, runs: int = 3) -> dict[str, Any]:
-    """``runs`` rounds of curl, curl + fsync and a daemon fetch, taken in turn; medians.
+    """``runs`` rounds of curl (HTTP), curl + fsync, curl over HTTPS and a daemon fetch (over
+    the daemons' TLS links), taken in turn; medians.
 
     Each round uses a new receiving daemon (a fetch of content already here returns at once).
     Then one ``cold`` round of curl and of a fetch, each after memory was handed back.
@@ -220,30 +263,33 @@ def fetch_benchmark(size: int, work: Path, runs: int = 3) -> dict[str, Any]:
     film = source_dir / "film.bin"
     make_file(film, size)
     result: dict[str, Any] = {"bytes": size, "runs": runs}
-    times: dict[str, list[float]] = {"curl": [], "curl_fsync": [], "fetch": []}
+    times: dict[str, list[float]] = {"curl": [], "curl_fsync": [], "curl_https": [], "fetch": []}
     identical = True
     idle: dict[str, int] = {}
     peak: dict[str, int] = {}
     a = Daemon(work / "a")
     try:
         key = asyncio.run(a.call("share", {"paths": [str(film)]}))[0]["key"]
-        with nginx_serving(source_dir) as url:
+        with nginx_serving(source_dir) as url, nginx_serving(source_dir, tls=True) as secure:
             have_curl = url is not None and shutil.which("curl") is not None
             if have_curl:
                 subprocess.run(["curl", "-sf", "-o", "/dev/null", f"{url}/film.bin"], check=True)
             for run in range(runs + 1):
                 cold = run == runs
-                for flush in ((False,) if cold else (False, True)) if have_curl else ():
+                kinds = [("curl", url, False)]
+                if not cold:
+                    kinds += [("curl_fsync", url, True), ("curl_https", secure, False)]
+                for name, base, flush in kinds if have_curl else []:
                     target = work / "curl.bin"
                     _settle(work, size, cold)
-                    seconds = _curl(f"{url}/film.bin", target, flush=flush)
+                    seconds = _curl(f"{base}/film.bin", target, flush=flush)
                     if target.stat().st_size != size:
                         raise RuntimeError("curl did not download the whole file")
                     target.unlink()
                     if cold:
                         result["cold_curl_seconds"] = seconds
                     else:
-                        times["curl_fsync" if flush else "curl"].append(seconds)
+                        times[name].append(seconds)
                 b = Daemon(work / f"b{run}", peers=[a.address], circle_of=a)
                 try:
                     _wait_listed(b, key)

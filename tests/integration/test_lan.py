@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from natakanu_peer.bench.netns import LocalNetwork, can_make_namespaces
 from natakanu_peer.protocol.circle import decode_invitation, encode_invitation
 
 from .daemons import Daemon, wait_for
-from .netns import LocalNetwork, can_make_namespaces
 
 pytestmark = pytest.mark.skipif(
     can_make_namespaces() is not None, reason=f"{can_make_namespaces()}"

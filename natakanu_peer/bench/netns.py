@@ -1,4 +1,4 @@
-"""A small local network made of Linux network namespaces, for tests that run as root.
+"""A small local network made of Linux network namespaces, for tests and benchmarks run as root.
 
 One namespace holds a bridge; each host is a namespace joined to it by a veth pair, with an
 address in a private /24 of its own. Nothing is added to the machine's own namespace, so no
