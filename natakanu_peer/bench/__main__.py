@@ -199,6 +199,20 @@ def transfer_rows(quick: bool, raw: dict[str, object]) -> list[Row]:
                     secure >= 0.6 and fetch["identical"],
                 )
             )
+        synced = fetch.get("syncthing") or {}
+        if "seconds" in synced:
+            versus = synced["seconds"] / fetch["fetch_seconds"]
+            rows.append(
+                Row(
+                    f"{label.split(' (')[0]}, against Syncthing",
+                    f"{mb / fetch['fetch_seconds']:,.0f} MB/s (as above)",
+                    f"Syncthing between two instances {mb / synced['seconds']:,.0f} MB/s; "
+                    f"identical: {synced['identical']}",
+                    f"{versus:.2f}",
+                    "≥ 1.5 × Syncthing",
+                    versus >= 1.5,
+                )
+            )
         if "cold_curl_seconds" in fetch and "cold_fetch_seconds" in fetch:
             cold = fetch["cold_curl_seconds"] / fetch["cold_fetch_seconds"]
             rows.append(

@@ -3,9 +3,10 @@
 - share: ``natakanu-peer share`` of a file (chunking, BLAKE3, indexing) against ``b3sum``
   hashing the same file, both with the file in the page cache; and the size of the data
   directory afterwards (the file must be referenced, not copied).
-- fetch: a daemon fetches the file from another on 127.0.0.1, verification and writing
-  included, against ``curl`` downloading it from nginx on 127.0.0.1 (plain HTTP); the resident
-  memory of both daemons is sampled during the transfer.
+- fetch: a daemon fetches the file from another on 127.0.0.1 over their TLS link,
+  verification and writing included, against ``curl`` downloading it from nginx on 127.0.0.1
+  over plain HTTP and over HTTPS, and against Syncthing (``syncthing``); the resident memory of
+  both daemons is sampled during the transfer.
 - spread: 32 daemons, each dialling at most 4 others; time until a new key is listed by all.
 
 Daemons run as separate processes through the real command line. nginx, when present, is
@@ -35,6 +36,7 @@ from typing import Any
 
 from ..net.control import call
 from .share import share_throughput
+from .syncthing import syncthing_seconds
 
 MiB = 1024 * 1024
 
@@ -251,7 +253,9 @@ def _median_pair(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
-def fetch_benchmark(size: int, work: Path, runs: int = 3) -> dict[str, Any]:
+def fetch_benchmark(
+    size: int, work: Path, runs: int = 3, with_syncthing: bool = False
+) -> dict[str, Any]:
     """``runs`` rounds of curl (HTTP), curl + fsync, curl over HTTPS and a daemon fetch (over
     the daemons' TLS links), taken in turn; medians.
 
@@ -311,6 +315,9 @@ def fetch_benchmark(size: int, work: Path, runs: int = 3) -> dict[str, Any]:
                 shutil.rmtree(work / f"b{run}", ignore_errors=True)
     finally:
         a.stop()
+    if with_syncthing:
+        _settle(work, size, False)
+        result["syncthing"] = syncthing_seconds(film, work, [_free_port() for _ in range(4)])
     for name, values in times.items():
         if values:
             result[f"{name}_seconds"] = _median_pair(values)
@@ -418,7 +425,7 @@ def run_all(quick: bool) -> dict[str, Any]:
     try:
         size = (64 if quick else 1024) * MiB
         out: dict[str, Any] = {"share": share_benchmark(size, work)}
-        out["fetch"] = fetch_benchmark(size, work)
+        out["fetch"] = fetch_benchmark(size, work, with_syncthing=True)
         if not quick:
             out["fetch_4gib"] = fetch_benchmark(4096 * MiB, work, runs=1)
         out["spread"] = spread_benchmark(8 if quick else 32, 5, work)
