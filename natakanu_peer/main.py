@@ -108,8 +108,21 @@ def build_parser() -> argparse.ArgumentParser:
         "invite", help="print an invitation to your circle, to send to a new member"
     )
     invite.add_argument("--circle", metavar="NAME", help="a circle other than the active one")
+    invite.add_argument(
+        "--code",
+        action="store_true",
+        help="a short code to read aloud instead (one person, ten minutes, same network)",
+    )
     join = commands.add_parser("join", help="join a circle with the invitation you were sent")
-    join.add_argument("invitation", metavar="INVITATION")
+    how = join.add_mutually_exclusive_group(required=True)
+    how.add_argument("invitation", metavar="INVITATION", nargs="?")
+    how.add_argument("--code", help="the short code a member read to you, like 42-river-moose")
+    join.add_argument(
+        "--from",
+        dest="from_address",
+        metavar="HOST:PORT",
+        help="the member's address, where it cannot be found on the network",
+    )
     remove = commands.add_parser(
         "remove", help="remove a member from your circle (the others get a new secret)"
     )
@@ -202,13 +215,29 @@ async def _run_command(args: argparse.Namespace) -> int:
             for entry in [] if args.json else entries:
                 print(f"{'*' if entry['active'] else ' '} {entry['name']}")
         case "invite":
-            print((await _remote(args, "invite", {"circle": args.circle}))["invitation"])
+            made = await _remote(args, "invite", {"circle": args.circle, "code": args.code})
+            if args.code:
+                print(made["code"])
+                print(
+                    f"Read this code to one person near you; it works once, for "
+                    f"{made['minutes']} minutes.",
+                    file=sys.stderr,
+                )
+            else:
+                print(made["invitation"])
         case "join":
-            from .protocol.circle import decode_invitation
+            if args.code:
+                from .protocol.join_code import parse_code
 
-            decode_invitation(args.invitation)  # a bad invitation is refused before anything
-            joined = await _remote(args, "join", {"invitation": args.invitation})
-            print(f"joined the circle {joined['circle']!r}")
+                parse_code(args.code)  # a mistyped code is refused before anything
+                body = {"code": args.code, "from": args.from_address}
+            else:
+                from .protocol.circle import decode_invitation
+
+                decode_invitation(args.invitation)  # a bad invitation is refused at once
+                body = {"invitation": args.invitation}
+            joined = await _remote(args, "join", body)
+            print(f"joined the circle: {joined['circle']}")
         case "remove":
             done = await _remote(args, "remove", {"peer": args.peer})
             print(

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aiohttp import web
+from aiohttp import WSMsgType, web
 
 from ..errors import KeyTooLargeError, RemoteProtocolError, UsageError
 from ..hashing import BLAKE3
@@ -45,12 +45,15 @@ from ..net.peer_link import (
     CHANNEL_EXCHANGE,
     CHANNEL_GOSSIP,
     HANDSHAKE_SECONDS,
+    JOIN_PATH,
     PEER_PATH,
     PeerLink,
     dial,
+    exchange_join_code,
     peer_route,
 )
 from ..protocol import hash_exchange as hx
+from ..protocol import join_code
 from ..protocol.circle import (
     CircleKeys,
     CircleUpdate,
@@ -76,6 +79,8 @@ from ..storage import state
 from ..storage.content import ContentStore, Download
 from ..storage.database import Database
 from ..storage.paths import DataPaths
+from .join_offers import JoinOffers, Newcomer
+from .join_offers import answer as answer_join
 from .membership import Membership
 from .peer_guard import HandshakeSlots, LinkRates, record_strike, refusals
 
@@ -87,6 +92,7 @@ SERVE_READS_AT_ONCE = 2
 WRITES_AT_ONCE = 4
 OUTBOX_LIMIT_BYTES = 16 * 1024 * 1024
 BACKOFF_FIRST, BACKOFF_MAX = 1.0, 30.0
+JOIN_SEARCH_SECONDS = 10.0
 
 
 # ------------------------------------------------------------------------------ links
@@ -207,6 +213,7 @@ class Node:
         self.control_url: str | None = None
         self.flagged: dict[str, str] = {}
         self._handshakes = HandshakeSlots()
+        self.join_offers = JoinOffers()
         #: Peers refused for a while: peer id -> (until, why). See ``peer_guard``.
         self.refused: dict[str, tuple[float, str]] = {}
         self.chunks_received = 0  # since this process started
@@ -296,6 +303,7 @@ class Node:
     async def _serve_peers(self) -> None:
         app = web.Application()
         app.router.add_get(PEER_PATH, peer_route(self._run_link))
+        app.router.add_get(JOIN_PATH, self._answer_join_code)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         host, port = self._listen
@@ -331,9 +339,13 @@ class Node:
             "fetch": lambda body: self.fetch_command(body),
             "peers": lambda body: self.peers(),
             "circles": lambda body: self.circles(),
-            "invite": lambda body: self.invite(body.get("circle")),
+            "invite": lambda body: self.invite(body.get("circle"), code=bool(body.get("code"))),
             "remove": lambda body: self.remove_member(body.get("peer")),
-            "join": lambda body: self.join(str(body.get("invitation") or "")),
+            "join": lambda body: (
+                self.join_with_code(str(body["code"]), body.get("from"))
+                if body.get("code")
+                else self.join(str(body.get("invitation") or ""))
+            ),
         }
         runner = web.AppRunner(control_app(token, commands), access_log=None)
         await runner.setup()
@@ -391,8 +403,11 @@ class Node:
             for row in await self.db.call(state.load_circles)
         ]
 
-    async def invite(self, circle_name: object = None) -> dict[str, Any]:
-        """An invitation to the active circle, or to the circle named ``circle_name``."""
+    async def invite(self, circle_name: object = None, code: bool = False) -> dict[str, Any]:
+        """An invitation to the active circle, or to the circle named ``circle_name``.
+
+        With ``code``, a short join code standing for it instead (one use, ten minutes).
+        """
         rows = await self.db.call(state.load_circles)
         if circle_name:
             chosen = [r for r in rows if r.name == str(circle_name)]
@@ -408,7 +423,75 @@ class Node:
             inviter=self.identity.public_key,
             hints=tuple(reachable_addresses(self._listen, self.listen_port)),
         )
-        return {"invitation": encode_invitation(invitation), "circle": row.name}
+        text = encode_invitation(invitation)
+        if not code:
+            return {"invitation": text, "circle": row.name}
+        offer = self.join_offers.create(text)
+        nameplate, _ = join_code.parse_code(offer.code)
+        if self.discovery is not None:
+            await self.discovery.offer_join(nameplate)
+        self._spawn(self._withdraw_join_later(nameplate))
+        minutes = join_code.CODE_SECONDS // 60
+        return {"code": offer.code, "circle": row.name, "minutes": minutes}
+
+    async def _withdraw_join_later(self, nameplate: int) -> None:
+        await asyncio.sleep(join_code.CODE_SECONDS)
+        if self.discovery is not None:
+            await self.discovery.withdraw_join(nameplate)
+
+    async def _answer_join_code(self, request: web.Request) -> web.StreamResponse:
+        """A newcomer tries a join code: one attempt per code, then the offer is gone."""
+        ws = web.WebSocketResponse(max_msg_size=1024)
+        await ws.prepare(request)
+        try:
+            message = await ws.receive(timeout=HANDSHAKE_SECONDS)
+            if message.type != WSMsgType.BINARY:
+                return ws
+            nameplate, _ = join_code.decode_request(message.data)
+            offer = self.join_offers.take(nameplate)
+            if self.discovery is not None:
+                await self.discovery.withdraw_join(nameplate)
+            if offer is None:
+                return ws
+            log.info(
+                "the join code %d was tried by %s; it cannot be used again",
+                nameplate,
+                request.remote,
+            )
+            await ws.send_bytes(answer_join(offer, message.data))
+        except (RemoteProtocolError, TimeoutError, ConnectionError) as exc:
+            log.info("a join attempt from %s failed: %s", request.remote, exc)
+        finally:
+            await ws.close()
+        return ws
+
+    async def join_with_code(self, code: str, address: object = None) -> dict[str, Any]:
+        """Join a circle with a member's short code, found on the local network."""
+        newcomer = Newcomer(code)
+        if address:
+            addresses = [str(address)]
+        elif self.discovery is None:
+            raise UsageError(
+                "Discovery is off, so the member cannot be found by the code alone: give its "
+                "address with --from HOST:PORT, or start the peer without --no-discovery."
+            )
+        else:
+            addresses = await self.discovery.find_join(newcomer.nameplate, JOIN_SEARCH_SECONDS)
+        if not addresses:
+            raise UsageError(
+                f"No member on this network offers a code numbered {newcomer.nameplate} "
+                "right now; check the number, be on the same Wi-Fi, or ask for a new code."
+            )
+        try:
+            answer = await exchange_join_code(addresses[0], newcomer.request())
+        except ConnectionError as exc:
+            raise UsageError(f"Could not reach the member's peer: {exc}.") from exc
+        if answer is None:
+            raise UsageError(
+                "The member's peer did not accept this code: it was used already or has "
+                "expired. Ask for a new one."
+            )
+        return await self.join(newcomer.invitation(answer))
 
     async def join(self, text: str) -> dict[str, Any]:
         """Join the circle of an invitation and make it the active one."""

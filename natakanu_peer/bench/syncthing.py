@@ -142,13 +142,17 @@ def syncthing_seconds(film: Path, work: Path, ports: list[int]) -> dict[str, Any
         receiver.start()
         size = film.stat().st_size
         sender.wait(
-            lambda: (status := sender.rest("/rest/db/status?folder=film"))["state"] == "idle"
-            and status["localBytes"] == size
+            lambda: (
+                (status := sender.rest("/rest/db/status?folder=film"))["state"] == "idle"
+                and status["localBytes"] == size
+            )
         )
         receiver.wait(
-            lambda: receiver.rest("/rest/system/connections")["connections"]
-            .get(sender.device, {})
-            .get("connected")
+            lambda: (
+                receiver.rest("/rest/system/connections")["connections"]
+                .get(sender.device, {})
+                .get("connected")
+            )
         )
         target = receiver.folder / film.name
         started = time.perf_counter()

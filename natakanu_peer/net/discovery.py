@@ -34,6 +34,8 @@ from ..protocol.discovery_tag import make_tag, recognise
 log = logging.getLogger(__name__)
 
 SERVICE_TYPE = "_natakanu._tcp.local."
+#: Join codes waiting for their newcomer: TXT ``n=<nameplate>``, nothing else.
+JOIN_TYPE = "_natakanu-join._tcp.local."
 INTERFACE_CHECK_SECONDS = 5.0
 RESOLVE_MILLISECONDS = 3000
 MAX_ADDRESSES_PER_PEER = 8
@@ -76,6 +78,7 @@ class Discovery:
         self._lookups: set[asyncio.Task[None]] = set()
         #: Announcements recognised so far (instance name -> addresses), for status.
         self.members_seen: dict[str, list[str]] = {}
+        self._join_offers: dict[int, AsyncServiceInfo] = {}
 
     async def start(self, circle: CircleKeys, port: int) -> None:
         self._circle, self._port = circle, port
@@ -89,6 +92,64 @@ class Discovery:
         if self._zeroconf is not None and self._info is not None:
             self._info = self._service_info()
             await self._zeroconf.async_update_service(self._info)
+
+    async def offer_join(self, nameplate: int) -> None:
+        """Announce that a join code with ``nameplate`` waits here (until ``withdraw_join``)."""
+        if self._zeroconf is None or nameplate in self._join_offers:
+            return
+        info = AsyncServiceInfo(
+            JOIN_TYPE,
+            f"natakanu-join-{nameplate}-{secrets.token_hex(3)}.{JOIN_TYPE}",
+            addresses=[socket.inet_aton(a) for a in self._addresses],
+            port=self._port,
+            properties={"n": str(nameplate)},
+            server=f"{self._instance.split('.')[0]}.local.",
+        )
+        await self._zeroconf.async_register_service(info, allow_name_change=True)
+        self._join_offers[nameplate] = info
+
+    async def withdraw_join(self, nameplate: int) -> None:
+        info = self._join_offers.pop(nameplate, None)
+        if info is not None and self._zeroconf is not None:
+            with contextlib.suppress(Exception):
+                await self._zeroconf.async_unregister_service(info)
+
+    async def find_join(self, nameplate: int, timeout: float) -> list[str]:
+        """Addresses of a member offering a join code with ``nameplate``; [] if none is heard."""
+        if self._zeroconf is None:
+            return []
+        found: asyncio.Future[list[str]] = asyncio.get_running_loop().create_future()
+        zc = self._zeroconf
+
+        async def look(name: str) -> None:
+            info = AsyncServiceInfo(JOIN_TYPE, name)
+            if not await info.async_request(zc.zeroconf, RESOLVE_MILLISECONDS):
+                return
+            if (info.properties or {}).get(b"n") != str(nameplate).encode():
+                return
+            addresses = [f"{a}:{info.port}" for a in info.parsed_addresses(IPVersion.V4Only)]
+            if addresses and not found.done():
+                found.set_result(addresses[:MAX_ADDRESSES_PER_PEER])
+
+        tasks: set[asyncio.Task[None]] = set()
+
+        def on_change(
+            zeroconf: Zeroconf, service_type: str, name: str, state_change: ServiceStateChange
+        ) -> None:
+            if state_change is not ServiceStateChange.Removed:
+                task = asyncio.ensure_future(look(name))
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+
+        browser = AsyncServiceBrowser(zc.zeroconf, [JOIN_TYPE], handlers=[on_change])
+        try:
+            return await asyncio.wait_for(found, timeout)
+        except TimeoutError:
+            return []
+        finally:
+            await browser.async_cancel()
+            for task in tasks:
+                task.cancel()
 
     async def stop(self) -> None:
         if self._watcher is not None:
@@ -124,6 +185,8 @@ class Discovery:
     async def _close(self) -> None:
         for task in list(self._lookups):
             task.cancel()
+        for nameplate in list(self._join_offers):
+            await self.withdraw_join(nameplate)
         zc, self._zeroconf = self._zeroconf, None
         if zc is None:
             return

@@ -38,6 +38,7 @@ CHANNEL_GOSSIP = 1
 CHANNEL_EXCHANGE = 2
 CHANNEL_CIRCLE = 3  # signed updates of the circle's secret (protocol.circle.CircleUpdate)
 PEER_PATH = "/natakanu/peer/2"
+JOIN_PATH = "/natakanu/join/1"  # a newcomer's single try of a join code (protocol.join_code)
 HANDSHAKE_SECONDS = 10.0
 HEARTBEAT_SECONDS = 15.0
 #: Largest WebSocket message: the largest frame of either protocol, plus the channel byte.
@@ -274,3 +275,28 @@ async def dial(address: str, timeout: float = 10.0) -> PeerLink:
         await session.close()
         raise ConnectionError(f"cannot reach {address}: {exc}") from exc
     return PeerLink(ws, initiator=True, remote_host=host, session=session)
+
+
+async def exchange_join_code(address: str, request: bytes, timeout: float = 10.0) -> bytes | None:
+    """Send a join code's first message to ``address``; the answer, or None if it closed.
+
+    Over TLS like every link; the member's certificate is not checked, because the key
+    exchange itself fails against anyone who does not know the code.
+    """
+    host, _, port = address.rpartition(":")
+    client = aiohttp.ClientTimeout(total=timeout)
+    try:
+        async with (
+            aiohttp.ClientSession(timeout=client) as session,
+            session.ws_connect(
+                f"https://{host}:{port}{JOIN_PATH}", ssl=_CLIENT_TLS, max_msg_size=4096
+            ) as ws,
+        ):
+            await ws.send_bytes(request)
+            message = await ws.receive(timeout=timeout)
+            if message.type == aiohttp.WSMsgType.BINARY:
+                answer: bytes = message.data
+                return answer
+            return None
+    except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+        raise ConnectionError(f"cannot reach {address}: {exc}") from exc
