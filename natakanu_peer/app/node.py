@@ -21,6 +21,7 @@ import logging
 import random
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,8 @@ from ..hashing import BLAKE3
 from ..identity import Identity, verify_signature
 from ..net import tls
 from ..net.addresses import reachable_addresses
+from ..net.bulk import BulkConnection, BulkServer, decode_offer, dial_bulk, encode_offer
+from ..net.bulk import new_token as new_bulk_token
 from ..net.control import (
     Handler,
     control_app,
@@ -41,6 +44,7 @@ from ..net.control import (
 )
 from ..net.discovery import Discovery
 from ..net.peer_link import (
+    CHANNEL_BULK,
     CHANNEL_CIRCLE,
     CHANNEL_EXCHANGE,
     CHANNEL_GOSSIP,
@@ -101,22 +105,24 @@ JOIN_SEARCH_SECONDS = 10.0
 class _Outbox:
     """Frames waiting to go out on one link, written in order by one task.
 
-    A frame is a channel and the pieces of its payload, joined only when it is sent.
+    A frame is a channel and the pieces of its payload, joined only when it is sent. Content
+    goes on the link's bulk path when it has one (``net.bulk``), over the link otherwise.
     """
 
     def __init__(self, link: PeerLink) -> None:
         self._link = link
-        self._queue: asyncio.Queue[tuple[int, tuple[bytes, ...]] | None] = asyncio.Queue()
+        self.bulk: BulkConnection | None = None
+        self._queue: asyncio.Queue[tuple[int, tuple[bytes, ...], bool] | None] = asyncio.Queue()
         self._bytes = 0
         self._room = asyncio.Event()
         self._room.set()
         self.task = asyncio.create_task(self._write())
 
-    def put(self, channel: int, *parts: bytes) -> None:
+    def put(self, channel: int, *parts: bytes, content: bool = False) -> None:
         self._bytes += sum(map(len, parts))
         if self._bytes > OUTBOX_LIMIT_BYTES:
             self._room.clear()
-        self._queue.put_nowait((channel, parts))
+        self._queue.put_nowait((channel, parts, content))
 
     async def room(self) -> None:
         """Wait until the queue has drained below its limit (backpressure for content)."""
@@ -124,8 +130,16 @@ class _Outbox:
 
     async def _write(self) -> None:
         while (item := await self._queue.get()) is not None:
-            channel, parts = item
+            channel, parts, content = item
             try:
+                bulk = self.bulk
+                if content and bulk is not None and not bulk.closed:
+                    try:
+                        await bulk.send(*parts)
+                        continue
+                    except ConnectionError as exc:  # the link carries content again
+                        log.info("bulk path lost (%s); content goes over the link", exc)
+                        self.bulk = None
                 await self._link.send(channel, *parts)
             except ConnectionError:
                 return
@@ -154,6 +168,9 @@ class _Session:
     serving: asyncio.Queue[str] = field(default_factory=asyncio.Queue)
     server: asyncio.Task[None] | None = None
     rates: LinkRates = field(default_factory=LinkRates.standard)
+    exchange_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    bulk_reader: asyncio.Task[None] | None = None
+    stop_expecting_bulk: Callable[[], None] | None = None
 
 
 @dataclass(eq=False)
@@ -214,6 +231,7 @@ class Node:
         self.flagged: dict[str, str] = {}
         self._handshakes = HandshakeSlots()
         self.join_offers = JoinOffers()
+        self._bulk: BulkServer | None = None
         #: Peers refused for a while: peer id -> (until, why). See ``peer_guard``.
         self.refused: dict[str, tuple[float, str]] = {}
         self.chunks_received = 0  # since this process started
@@ -296,6 +314,8 @@ class Node:
                 await task
         if self.discovery is not None:
             await self.discovery.stop()
+        if self._bulk is not None:
+            await self._bulk.stop()
         for runner in self._runners:
             await runner.cleanup()
         remove_control_file(self.paths.control)
@@ -327,6 +347,7 @@ class Node:
         bound = server.sockets[0].getsockname()
         self.listen_address = f"{bound[0]}:{bound[1]}"
         self.listen_port = int(bound[1])
+        self._bulk = await BulkServer.start(host)
 
     async def _serve_control(self) -> None:
         token = new_token()
@@ -844,6 +865,8 @@ class Node:
             await self.db.call(state.remember_address, address, "learned", peer_id)
         log.info("linked with %s (%s) at %s", info.display_name, peer_id[:16], address)
         try:
+            if not link.initiator:
+                self._offer_bulk(session)
             update = self.membership.update
             if info.circle.epoch < self.circle.epoch and update is not None:
                 # The peer proved an older secret: it missed a change; bring it up to date.
@@ -888,6 +911,12 @@ class Node:
         session.outbox.stop()
         if session.server is not None:
             session.server.cancel()
+        if session.stop_expecting_bulk is not None:
+            session.stop_expecting_bulk()
+        if session.bulk_reader is not None:
+            session.bulk_reader.cancel()
+        if session.outbox.bulk is not None:
+            self._spawn(session.outbox.bulk.close())
         for job, index in session.requested.values():
             if index is not None:
                 job.waiting.append(index)
@@ -918,7 +947,14 @@ class Node:
             elif channel == CHANNEL_EXCHANGE:
                 session.rates.charge_exchange()
                 message = hx.decode_message(payload)
-                await self._on_exchange(session, session.exchange.receive(message))
+                async with session.exchange_lock:
+                    await self._on_exchange(session, session.exchange.receive(message))
+            elif channel == CHANNEL_BULK and session.link.initiator:
+                port, token = decode_offer(payload)
+                if session.bulk_reader is None and session.link.remote_host:
+                    session.bulk_reader = asyncio.create_task(
+                        self._dial_bulk(session, session.link.remote_host, port, token)
+                    )
             else:
                 raise RemoteProtocolError(f"unknown channel {channel}")
 
@@ -928,7 +964,11 @@ class Node:
         """Send what a call on the exchange produced (calls never produce anything else)."""
         for event in events:
             if isinstance(event, hx.Send):
-                session.outbox.put(CHANNEL_EXCHANGE, *hx.encode_message_parts(event.message))
+                session.outbox.put(
+                    CHANNEL_EXCHANGE,
+                    *hx.encode_message_parts(event.message),
+                    content=isinstance(event.message, hx.Deliver),
+                )
 
     async def _on_exchange(self, session: _Session, events: hx.Events) -> None:
         for event in events:
@@ -971,6 +1011,55 @@ class Node:
     def _provided_stream(self) -> str:
         """Name of the sync progress kept per peer: how far we read its provide log, per circle."""
         return f"provided:{self.circle.circle_id}"
+
+    # ------------------------------------------------------------------ bulk path
+
+    def _offer_bulk(self, session: _Session) -> None:
+        """The listener's side: a token for this link's bulk path, sent over the link."""
+        if self._bulk is None:
+            return
+        token = new_bulk_token()
+
+        async def attach(connection: BulkConnection) -> None:
+            if self._sessions.get(session.peer_id) is not session:
+                await connection.close()
+                return
+            session.bulk_reader = asyncio.current_task()
+            await self._run_bulk(session, connection)
+
+        session.stop_expecting_bulk = self._bulk.expect(token, attach)
+        session.outbox.put(CHANNEL_BULK, encode_offer(self._bulk.port, token))
+
+    async def _dial_bulk(self, session: _Session, host: str, port: int, token: bytes) -> None:
+        try:
+            connection = await dial_bulk(host, port, token)
+        except ConnectionError as exc:
+            log.info("no bulk path to %s (%s); content goes over the link", host, exc)
+            return
+        await self._run_bulk(session, connection)
+
+    async def _run_bulk(self, session: _Session, connection: BulkConnection) -> None:
+        """Read content from the bulk path as if it came over the link."""
+        session.outbox.bulk = connection
+        log.info("bulk path to %s open", session.peer_id[:16])
+        try:
+            while True:
+                message = hx.decode_message(await connection.receive())
+                if not isinstance(message, hx.Deliver):
+                    raise RemoteProtocolError("only content may come over the bulk path")
+                session.rates.charge_exchange()
+                async with session.exchange_lock:
+                    await self._on_exchange(session, session.exchange.receive(message))
+        except ConnectionError as exc:
+            log.debug("bulk path to %s ended: %s", session.peer_id[:16], exc)
+        except RemoteProtocolError as exc:
+            log.warning("link to %s closed: %s", session.peer_id[:16], exc)
+            await session.link.close(str(exc))
+            await self._strike(session.peer_id, str(exc))
+        finally:
+            if session.outbox.bulk is connection:
+                session.outbox.bulk = None
+            await connection.close()
 
     async def _provide(self, session: _Session, since: int) -> None:
         """Provide our log after ``since``; what comes before, the peer knows already."""

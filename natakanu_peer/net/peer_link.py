@@ -37,6 +37,7 @@ CHANNEL_HELLO = 0
 CHANNEL_GOSSIP = 1
 CHANNEL_EXCHANGE = 2
 CHANNEL_CIRCLE = 3  # signed updates of the circle's secret (protocol.circle.CircleUpdate)
+CHANNEL_BULK = 4  # the listener's offer of a bulk path for content (net.bulk)
 PEER_PATH = "/natakanu/peer/2"
 JOIN_PATH = "/natakanu/join/1"  # a newcomer's single try of a join code (protocol.join_code)
 HANDSHAKE_SECONDS = 10.0
