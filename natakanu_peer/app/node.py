@@ -93,8 +93,8 @@ log = logging.getLogger(__name__)
 ANTI_ENTROPY_SECONDS = 30.0
 CHUNKS_IN_FLIGHT_PER_PEER = 16
 SERVE_READS_AT_ONCE = 2
-WRITES_AT_ONCE = 4
-OUTBOX_LIMIT_BYTES = 16 * 1024 * 1024
+WRITES_AT_ONCE = 2
+OUTBOX_LIMIT_BYTES = 8 * 1024 * 1024
 BACKOFF_FIRST, BACKOFF_MAX = 1.0, 30.0
 JOIN_SEARCH_SECONDS = 10.0
 
@@ -401,6 +401,7 @@ class Node:
             "discovery": {
                 "on": self.discovery is not None,
                 "members_found": len(self.discovery.members_seen) if self.discovery else 0,
+                "announced": self.discovery.announced if self.discovery else [],
             },
             "listen": self.listen_address,
             "data_dir": str(self.paths.root),

@@ -28,7 +28,7 @@ from .node import Node
 log = logging.getLogger(__name__)
 
 # glibc's mallopt parameters (malloc.h).
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD, _M_ARENA_MAX = -1, -3, -8
 
 
 def keep_large_buffers() -> bool:
@@ -36,8 +36,10 @@ def keep_large_buffers() -> bool:
 
     By default glibc gives such buffers back to the system when freed and takes them again
     for the next chunk, page by page: over TLS, that cost the sending peer 0.6 s of kernel
-    time per GiB. Blocks up to 32 MiB now come from the heap, and up to 128 MiB of free heap
-    is kept for reuse. Elsewhere than glibc on Linux, nothing changes.
+    time per GiB. Blocks up to 32 MiB now come from the heap, up to 32 MiB of free heap is
+    kept for reuse, and worker threads share two heaps (with one heap each, each kept its own
+    free blocks: the sending daemon grew by 60 MiB instead of 20 during a 1 GiB fetch).
+    Elsewhere than glibc, nothing changes.
     """
     if not sys.platform.startswith("linux"):
         return False
@@ -47,7 +49,8 @@ def keep_large_buffers() -> bool:
         return False
     return bool(
         mallopt(_M_MMAP_THRESHOLD, 32 * 1024 * 1024)
-        and mallopt(_M_TRIM_THRESHOLD, 128 * 1024 * 1024)
+        and mallopt(_M_TRIM_THRESHOLD, 32 * 1024 * 1024)
+        and mallopt(_M_ARENA_MAX, 2)
     )
 
 

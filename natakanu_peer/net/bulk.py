@@ -144,12 +144,12 @@ class _Frames(asyncio.BufferedProtocol):
             return
         self.frames.put_nowait(self._body)
         self._body, self._filled = None, 0
-        if self.frames.qsize() >= 4 and self.transport is not None and not self._paused:
+        if self.frames.qsize() >= 2 and self.transport is not None and not self._paused:
             self._paused = True  # the reader is behind: let TCP hold the sender back
             self.transport.pause_reading()
 
     def taken(self) -> None:
-        if self._paused and self.frames.qsize() < 2 and self.transport is not None:
+        if self._paused and self.frames.qsize() < 1 and self.transport is not None:
             self._paused = False
             self.transport.resume_reading()
 

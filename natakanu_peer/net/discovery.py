@@ -80,6 +80,11 @@ class Discovery:
         self.members_seen: dict[str, list[str]] = {}
         self._join_offers: dict[int, AsyncServiceInfo] = {}
 
+    @property
+    def announced(self) -> list[str]:
+        """The addresses announced now."""
+        return list(self._addresses)
+
     async def start(self, circle: CircleKeys, port: int) -> None:
         self._circle, self._port = circle, port
         await self._open()

@@ -59,6 +59,10 @@ def test_members_find_each_other_with_no_address_and_a_stranger_is_left_out(
     time.sleep(2)
     assert online(stranger) == set()
     assert stranger.listed() == []
-    assert stranger.json("status")["discovery"] == {"on": True, "members_found": 0}
-    assert a.json("status")["discovery"] == {"on": True, "members_found": 1}
+    assert stranger.json("status")["discovery"]["members_found"] == 0
+    assert a.json("status")["discovery"] == {
+        "on": True,
+        "members_found": 1,
+        "announced": ["127.0.0.1"],
+    }
     assert found_in < 20

@@ -7,6 +7,7 @@ inside them with discovery on every interface they have, and no address is ever 
 
 from __future__ import annotations
 
+import subprocess
 import time
 from pathlib import Path
 
@@ -83,7 +84,23 @@ def test_three_hosts_discover_share_and_heal_and_a_stranger_gets_nothing(tmp_pat
             # The stranger on the same network heard the announcements and got nothing.
             assert online(stranger) == set()
             assert stranger.listed() == []
-            assert stranger.json("status")["discovery"] == {"on": True, "members_found": 0}
+            assert stranger.json("status")["discovery"]["members_found"] == 0
+
+            # B gets a second address (another network): it is announced again by itself.
+            extra = host_b.address.rsplit(".", 1)[0] + ".200"
+            subprocess.run(
+                ["ip", "-n", host_b.netns, "addr", "add", f"{extra}/24", "dev", host_b.link],
+                check=True,
+            )
+            wait_for(lambda: extra in b.json("status")["discovery"]["announced"], timeout=15)
+
+            # C is removed: A and B carry on with a new secret, C gets nothing new.
+            c_id = c.json("status")["peer_id"]
+            a.cli("remove", c_id[:12])
+            a.cli("advertise", "--text", "after C left")
+            wait_for(lambda: b"after C left".hex() in b.listed(), timeout=10)
+            time.sleep(3)
+            assert b"after C left".hex() not in c.listed()
         finally:
             for daemon in started:
                 daemon.stop()

@@ -44,10 +44,15 @@ async def test_messages_cross_both_ways_in_order_and_sealed() -> None:
         token = new_token()
         dialler, listener = await pair(server, token)
         big = os.urandom(4 * 1024 * 1024)
-        for i in range(5):
-            await dialler.send(b"head", str(i).encode(), big)
+
+        async def send_all() -> None:
+            for i in range(5):
+                await dialler.send(b"head", str(i).encode(), big)
+
+        sending = asyncio.ensure_future(send_all())  # a reader that lags holds the sender back
         for i in range(5):
             assert await listener.receive() == b"head" + str(i).encode() + big
+        await sending
         await listener.send(b"back")
         assert await dialler.receive() == b"back"
         assert decode_offer(encode_offer(server.port, token)) == (server.port, token)
