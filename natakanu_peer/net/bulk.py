@@ -37,7 +37,7 @@ from ..protocol import limits
 
 TOKEN_BYTES = 32
 TAG_BYTES = 16
-HELLO_SECONDS = 10.0
+HELLO_SECONDS = 8.0
 MAX_FRAME_BYTES = limits.MAX_EXCHANGE_MESSAGE_BYTES + 16
 _LENGTH = struct.Struct(">I")
 

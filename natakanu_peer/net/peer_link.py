@@ -40,7 +40,7 @@ CHANNEL_CIRCLE = 3  # signed updates of the circle's secret (protocol.circle.Cir
 CHANNEL_BULK = 4  # the listener's offer of a bulk path for content (net.bulk)
 PEER_PATH = "/natakanu/peer/2"
 JOIN_PATH = "/natakanu/join/1"  # a newcomer's single try of a join code (protocol.join_code)
-HANDSHAKE_SECONDS = 10.0
+HANDSHAKE_SECONDS = 8.0  # so that a silent caller is gone well within 10 s
 HEARTBEAT_SECONDS = 15.0
 #: Largest WebSocket message: the largest frame of either protocol, plus the channel byte.
 MAX_MESSAGE_BYTES = max(limits.MAX_GOSSIP_FRAME_BYTES, limits.MAX_EXCHANGE_MESSAGE_BYTES) + 1

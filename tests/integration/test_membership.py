@@ -96,7 +96,7 @@ def test_a_caller_that_says_nothing_is_cut_off_within_ten_seconds(member_daemon:
         return closed_after, recorder
 
     closed_after, recorder = asyncio.run(scenario())
-    assert closed_after <= HANDSHAKE_SECONDS + 1
+    assert closed_after <= 10  # the issue: disconnected within 10 s
     assert recorder.bytes_beyond_the_challenge() == 0
 
 
