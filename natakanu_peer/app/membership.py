@@ -6,8 +6,8 @@ reach someone who tells it), whom to accept at the handshake, and what a signed
 ``CircleUpdate`` from a member changes. Rules:
 
 - a removed member is never accepted, whatever secret it shows;
-- an older secret is accepted only from a peer already met as a member of this circle (an
-  old invitation must not let a new identity in);
+- an older secret is accepted only from a member the newest update's author knew (an old
+  invitation, or a removed member under a new identity, must not get the new secret);
 - an update is adopted when it supersedes the secret in use; the removed members of both
   are kept, and if the update leaves out someone we had removed, a new secret is made at
   once, so the secret in use never reaches a removed member knowingly.
@@ -25,6 +25,10 @@ from ..identity import Identity, verify_signature
 from ..protocol.circle import CircleKeys, CircleUpdate, decode_update, encode_update
 from ..storage import state
 from ..storage.database import Database
+
+#: An update may move a circle on by at most this many epochs (removals are rare; a jump to
+#: the largest epoch would stop anyone from ever removing anyone again).
+MAX_EPOCH_STEP = 1000
 
 
 @dataclass
@@ -70,10 +74,17 @@ class Membership:
         peer = peer_id.hex()
         if peer in self.removed:
             return False
-        return keys.epoch == self.keys.epoch or peer in self.members
+        if keys.epoch == self.keys.epoch:
+            return True
+        # An older secret: only from a member the update's author knew (a removed member's
+        # new identity, met with the old secret by someone who had not heard of the
+        # removal yet, is not one of them).
+        if self.update is not None:
+            return peer_id in self.update.members
+        return peer in self.members
 
     async def met(self, peer_id: str) -> None:
-        if peer_id not in self.members:
+        if peer_id not in self.members and peer_id not in self.removed:
             self.members.add(peer_id)
             await self._db.call(state.add_member, self.keys.circle_id, peer_id, time.time())
 
@@ -81,10 +92,12 @@ class Membership:
 
     async def remove(self, peer_id: str) -> Adopted:
         """Leave ``peer_id`` out: a new secret of the next epoch, signed by us."""
+        removed = self.removed | {peer_id}
         update = CircleUpdate(
             self.keys.next_epoch(),
-            frozenset(bytes.fromhex(p) for p in self.removed | {peer_id}),
+            frozenset(bytes.fromhex(p) for p in removed),
             self._identity.public_key,
+            members=frozenset(bytes.fromhex(p) for p in self.members - removed),
         ).signed(self._identity.sign)
         return await self._use(update)
 
@@ -100,6 +113,8 @@ class Membership:
             raise ValueError("an update whose signature does not hold")
         if update.author.hex() in self.removed or sender in self.removed:
             raise ValueError("an update from a removed member")
+        if update.keys.epoch > self.keys.epoch + MAX_EPOCH_STEP:
+            raise ValueError("an update that jumps too many epochs at once")
         if not update.supersedes(self.keys):
             return None
         adopted = await self._use(update)

@@ -833,7 +833,6 @@ class Node:
         if info.circle.circle_id != self.circle.circle_id:
             await link.close("the circle changed")  # switched while the handshake ran
             return True
-        await self.membership.met(peer_id)
         if dialled:
             self._address_peer[dialled] = peer_id
             await self.db.call(state.remember_address, dialled, "given", peer_id)
@@ -850,6 +849,18 @@ class Node:
                 return True
             await self._drop_session(existing, "replaced by a newer link")
             await existing.link.close("duplicate link")
+        # What was checked before the awaits above may have changed meanwhile (the member
+        # removed, the circle changed, another link to the same peer set up): check again,
+        # with no await between this check and the session taking its place.
+        still_member = self.membership.accepts(bytes.fromhex(peer_id), info.circle)
+        if (
+            not still_member
+            or info.circle.circle_id != self.circle.circle_id
+            or peer_id in self._sessions
+            or self._is_refused(peer_id)
+        ):
+            await link.close("the link is no longer wanted")
+            return True
         session = _Session(
             link=link,
             peer_id=peer_id,
@@ -860,6 +871,7 @@ class Node:
         )
         self._sessions[peer_id] = session
         session.server = asyncio.create_task(self._serve_requests(session))
+        await self.membership.met(peer_id)
         await self.db.call(state.peer_seen, peer_id, info.display_name, address)
         if address and not dialled:
             self._address_peer[address] = peer_id
@@ -1045,7 +1057,14 @@ class Node:
         log.info("bulk path to %s open", session.peer_id[:16])
         try:
             while True:
-                message = hx.decode_message(await connection.receive())
+                try:
+                    sealed_message = await connection.receive()
+                except RemoteProtocolError as exc:
+                    # A frame that does not open may come from anyone on the network path
+                    # (the bulk connection has no TLS): end the bulk path, blame no peer.
+                    log.info("bulk path to %s ended: %s", session.peer_id[:16], exc)
+                    return
+                message = hx.decode_message(sealed_message)  # sealed by the peer itself
                 if not isinstance(message, hx.Deliver):
                     raise RemoteProtocolError("only content may come over the bulk path")
                 session.rates.charge_exchange()

@@ -43,8 +43,9 @@ MAX_HINT_BYTES = 64
 PEER_ID_BYTES = 32
 INVITATION_PREFIX = "NATAKANU1"
 MAX_EPOCH = 2**31
-#: Most members one update may name as removed.
+#: Most members one update may name as removed, and as allowed to catch up.
 MAX_REMOVED = 4096
+MAX_MEMBERS = 4096
 _INVITATION_VERSION = 1
 _CHECK_BYTES = 8
 _BASE32 = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
@@ -235,17 +236,22 @@ class CircleUpdate:
     removed: frozenset[bytes]
     author: bytes
     signature: bytes = b""
+    #: The members its author knew, who may still prove an older secret once to catch up.
+    members: frozenset[bytes] = frozenset()
 
     def _signed_part(self) -> bytes:
         w = Writer().raw(bytes.fromhex(self.keys.circle_id)).varint(self.keys.epoch)
         w.raw(self.keys.secret).varint(len(self.removed))
         for peer in sorted(self.removed):
             w.raw(peer)
+        w.varint(len(self.members))
+        for peer in sorted(self.members):
+            w.raw(peer)
         return w.raw(self.author).getvalue()
 
     def signed(self, sign: Sign) -> CircleUpdate:
         signature = sign(_UPDATE_LABEL + self._signed_part())
-        return CircleUpdate(self.keys, self.removed, self.author, signature)
+        return CircleUpdate(self.keys, self.removed, self.author, signature, self.members)
 
     def verified(self, verify: Verify) -> bool:
         return verify(self.author, _UPDATE_LABEL + self._signed_part(), self.signature)
@@ -278,7 +284,11 @@ def decode_update(data: bytes | memoryview) -> CircleUpdate:
     removed = frozenset(
         r.fixed(PEER_ID_BYTES, "removed member") for _ in range(r.count(MAX_REMOVED, "removed"))
     )
+    members = frozenset(
+        r.fixed(PEER_ID_BYTES, "member") for _ in range(r.count(MAX_MEMBERS, "members"))
+    )
     author = r.fixed(PEER_ID_BYTES, "author")
     signature = r.fixed(64, "signature")
     r.done()
-    return CircleUpdate(CircleKeys.of(circle_id, epoch, secret), removed, author, signature)
+    keys = CircleKeys.of(circle_id, epoch, secret)
+    return CircleUpdate(keys, removed, author, signature, members)

@@ -85,9 +85,11 @@ OPERATIONS_BURST = 200_000
 #: Hash-exchange messages a linked peer may send per second, and in one burst.
 EXCHANGE_MESSAGES_PER_SECOND = 2_000
 EXCHANGE_MESSAGES_BURST = 10_000
-#: Links still in their handshake, from one address and in all.
-HANDSHAKES_PER_ADDRESS = 8
-HANDSHAKES_AT_ONCE = 64
+#: Links still in their handshake, from one address and in all. Each may hold one WebSocket
+#: message of up to a link's largest before the handshake rejects it, so these bound what a
+#: stranger can make a peer hold: 4 x 16 MiB from one address, 16 x 16 MiB in all.
+HANDSHAKES_PER_ADDRESS = 4
+HANDSHAKES_AT_ONCE = 16
 #: Broken rules (content not matching its hash, malformed or oversized messages, floods) that
 #: get a peer refused, within how long, and for how long.
 STRIKES_BEFORE_REFUSAL = 3

@@ -176,3 +176,48 @@ async def test_membership_keeps_removed_members_out_and_replaces_a_secret_that_f
     assert again.keys == circle.keys and again.removed == circle.removed
     assert [k.epoch for k in again.epochs] == [3, 2, 1, 0]
     db.close()
+
+
+async def test_a_removed_member_under_a_new_identity_cannot_catch_up(tmp_path) -> None:
+    import time
+
+    import pytest
+
+    from natakanu_peer.app.membership import MAX_EPOCH_STEP, Membership
+    from natakanu_peer.identity import Identity
+    from natakanu_peer.protocol.circle import CircleUpdate
+    from natakanu_peer.storage import state
+    from natakanu_peer.storage.database import Database
+
+    keys = CircleKeys.from_secret(SECRET)
+    remover, lagging, friend, gone = (Identity.generate() for _ in range(4))
+    disguise = Identity.generate()  # the removed member, under a new identity
+    databases = []
+    circles = {}
+    for who in (remover, lagging):
+        db = Database.open(tmp_path / f"{who.peer_id[:8]}.db")
+        databases.append(db)
+        await db.call(state.add_circle, keys.circle_id, "c", 0, keys.secret, time.time())
+        circles[who.peer_id] = await Membership.load(db, who, keys.circle_id)
+    a, m = circles[remover.peer_id], circles[lagging.peer_id]
+    for peer in (friend, gone):
+        await a.met(peer.peer_id)
+    # Before hearing of the removal, M meets the disguised peer: it knows the old secret.
+    await m.met(disguise.peer_id)
+
+    adopted = await a.remove(gone.peer_id)
+    outcome = await m.consider(adopted.update, remover.peer_id)
+    assert outcome is not None and m.keys == a.keys
+    assert m.accepts(friend.public_key, keys)  # known to the remover: may catch up
+    assert not m.accepts(disguise.public_key, keys)  # unknown to it: needs a new invitation
+    assert m.accepts(disguise.public_key, m.keys) is True  # (only the new secret would do)
+
+    far = CircleUpdate(
+        CircleKeys.of(keys.circle_id, m.keys.epoch + MAX_EPOCH_STEP + 1, bytes(32)),
+        frozenset(),
+        friend.public_key,
+    ).signed(friend.sign)
+    with pytest.raises(ValueError, match="too many epochs"):
+        await m.consider(far, friend.peer_id)
+    for db in databases:
+        db.close()
