@@ -45,7 +45,7 @@ HEARTBEAT_SECONDS = 15.0
 #: Largest WebSocket message: the largest frame of either protocol, plus the channel byte.
 MAX_MESSAGE_BYTES = max(limits.MAX_GOSSIP_FRAME_BYTES, limits.MAX_EXCHANGE_MESSAGE_BYTES) + 1
 _MAX_HELLO_BYTES = 1024
-_M = TypeVar("_M", link_auth.Challenge, link_auth.Proof)
+_M = TypeVar("_M", link_auth.Challenge, link_auth.Knock, link_auth.Proof)
 
 
 @dataclass(frozen=True)
@@ -99,8 +99,7 @@ class PeerLink:
 
         The dialling side proves membership of ``circles[0]``; the listening side accepts
         any of ``circles`` (and needs ``own_certificate_fp``, its certificate's fingerprint).
-        ``accept(peer_id, circle)`` may refuse a peer whose proof holds (a removed member):
-        a listener refuses it before answering with anything.
+        ``accept(peer_id, circle)`` may refuse a peer whose proof holds (a removed member).
         """
         if self.initiator:
             circle, proof = await self._initiate(identity, circles[0], display_name, listen_port)
@@ -131,21 +130,25 @@ class PeerLink:
         if cert_key is None:
             raise RemoteProtocolError("the peer's certificate does not hold an Ed25519 key")
         challenge = await self._receive_handshake(link_auth.Challenge)
-        sent = link_auth.initiator_proof(
+        knock = link_auth.knock(circle, cert_fp, os.urandom(32), challenge)
+        await self._send_raw(CHANNEL_HELLO, link_auth.encode(knock))
+        answer = await self._receive_handshake(link_auth.Proof)
+        link_auth.check_responder(
+            answer, circle, verify_signature, cert_fp, challenge, knock, cert_key
+        )
+        # Only to a listener that proved membership do we say who we are.
+        ours = link_auth.initiator_proof(
             circle,
             identity.sign,
             identity.public_key,
             cert_fp,
-            os.urandom(32),
             challenge,
+            knock,
+            answer,
             name,
             port,
         )
-        await self._send_raw(CHANNEL_HELLO, link_auth.encode(sent))
-        answer = await self._receive_handshake(link_auth.Proof)
-        link_auth.check_responder(
-            answer, circle, verify_signature, cert_fp, challenge, sent, cert_key
-        )
+        await self._send_raw(CHANNEL_HELLO, link_auth.encode(ours))
         return circle, answer
 
     async def _respond(
@@ -159,16 +162,18 @@ class PeerLink:
     ) -> tuple[CircleKeys, link_auth.Proof]:
         challenge = link_auth.Challenge(os.urandom(32))
         await self._send_raw(CHANNEL_HELLO, link_auth.encode(challenge))
+        knock = await self._receive_handshake(link_auth.Knock)
+        circle = link_auth.check_knock(knock, circles, cert_fp, challenge)
+        answer = link_auth.responder_proof(
+            circle, identity.sign, identity.public_key, cert_fp, challenge, knock, name, port
+        )
+        await self._send_raw(CHANNEL_HELLO, link_auth.encode(answer))
         proof = await self._receive_handshake(link_auth.Proof)
-        circle = link_auth.check_initiator(
-            proof, circles, verify_signature, cert_fp, challenge.nonce
+        link_auth.check_initiator(
+            proof, circle, verify_signature, cert_fp, challenge, knock, identity.public_key
         )
         if accept is not None and not accept(proof.peer_id, circle):
             raise RemoteProtocolError("the peer is not accepted in this circle")
-        answer = link_auth.responder_proof(
-            circle, identity.sign, identity.public_key, cert_fp, challenge, proof, name, port
-        )
-        await self._send_raw(CHANNEL_HELLO, link_auth.encode(answer))
         return circle, proof
 
     def _peer_certificate(self) -> bytes:

@@ -123,3 +123,70 @@ def test_a_recorded_handshake_replayed_later_is_refused(member_daemon: Daemon) -
     replay = asyncio.run(scenario())
     assert replay.bytes_beyond_the_challenge() == 0
     assert member_daemon.log().count("proved membership of no circle") == 1
+
+
+def test_a_member_that_dials_a_stranger_says_nothing_of_itself(tmp_path: Path) -> None:
+    """A stranger may copy a member's discovery tag and get dialled: it learns nothing."""
+    import tempfile
+    import threading
+
+    from aiohttp import web
+
+    from natakanu_peer.net import tls
+    from natakanu_peer.net.peer_link import PEER_PATH, peer_route
+
+    stranger = Identity.generate()
+    certificate = tls.certificate_for(stranger)
+    heard: list[bytes] = []
+    ready = threading.Event()
+    loop = asyncio.new_event_loop()
+    address: list[str] = []
+
+    async def listen(link: PeerLink) -> None:
+        await link._send_raw(CHANNEL_HELLO, link_auth.encode(link_auth.Challenge(bytes(32))))
+        try:
+            while True:
+                _channel, payload = await asyncio.wait_for(link.receive(), 5)
+                heard.append(bytes(payload))
+        except (ConnectionError, RemoteProtocolError, TimeoutError):
+            pass
+        await link.close()
+
+    async def start() -> web.AppRunner:
+        app = web.Application()
+        app.router.add_get(PEER_PATH, peer_route(listen))
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        scratch = Path(tempfile.mkdtemp())
+        context = tls.server_context(stranger, certificate, scratch)
+        scratch.rmdir()
+        site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=context)
+        await site.start()
+        address.append(f"127.0.0.1:{site._server.sockets[0].getsockname()[1]}")  # type: ignore[union-attr]
+        return runner
+
+    def serve() -> None:
+        asyncio.set_event_loop(loop)
+        runner = loop.run_until_complete(start())
+        ready.set()
+        loop.run_forever()
+        loop.run_until_complete(runner.cleanup())
+        loop.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    ready.wait(10)
+    member = Daemon(tmp_path / "m", name="Marie", peers=address).start()
+    try:
+        me = bytes.fromhex(member.json("status")["peer_id"])
+        deadline = time.monotonic() + 15
+        while not heard and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        member.stop()
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+    assert heard, "the member never dialled"
+    for payload in heard:
+        assert isinstance(link_auth.decode(payload), link_auth.Knock)  # only knocks
+        assert me not in payload and b"Marie" not in payload
