@@ -128,3 +128,16 @@ class Daemon:
 
     def log(self) -> str:
         return self.log_path.read_text() if self.log_path else ""
+
+
+def online(daemon: Daemon) -> set[str]:
+    """Ids of the peers ``daemon`` has a link with now."""
+    return {p["peer_id"] for p in daemon.json("peers") if p["online"]}
+
+
+def without_hints(invitation: str) -> str:
+    """The same invitation with no addresses in it: finding the inviter is discovery's job."""
+    from natakanu_peer.protocol.circle import Invitation, decode_invitation, encode_invitation
+
+    decoded = decode_invitation(invitation)
+    return encode_invitation(Invitation(decoded.name, decoded.keys, decoded.inviter))

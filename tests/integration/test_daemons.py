@@ -7,21 +7,9 @@ import os
 import shutil
 import sqlite3
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 from tests.integration.daemons import Daemon, cli, wait_for
-
-
-@pytest.fixture
-def daemons(tmp_path: Path) -> Iterator[list[Daemon]]:
-    started: list[Daemon] = []
-    yield started
-    for daemon in started:
-        if daemon.process is not None and daemon.process.poll() is None:
-            daemon.stop()
 
 
 def chain(tmp_path: Path, started: list[Daemon]) -> tuple[Daemon, Daemon, Daemon]:

@@ -8,32 +8,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import pytest
-
-from natakanu_peer.protocol.circle import decode_invitation, encode_invitation
-
-from .daemons import Daemon, wait_for
-
-
-def without_hints(invitation: str) -> str:
-    """The same invitation with no addresses in it: finding the inviter is discovery's job."""
-    decoded = decode_invitation(invitation)
-    return encode_invitation(
-        type(decoded)(name=decoded.name, keys=decoded.keys, inviter=decoded.inviter)
-    )
-
-
-@pytest.fixture
-def daemons():
-    started: list[Daemon] = []
-    yield started
-    for daemon in started:
-        if daemon.process is not None and daemon.process.poll() is None:
-            daemon.stop()
-
-
-def online(daemon: Daemon) -> set[str]:
-    return {p["peer_id"] for p in daemon.json("peers") if p["online"]}
+from .daemons import Daemon, online, wait_for, without_hints
 
 
 def test_members_find_each_other_with_no_address_and_a_stranger_is_left_out(

@@ -12,15 +12,6 @@ import pytest
 from .daemons import Daemon, wait_for
 
 
-@pytest.fixture
-def daemons():
-    started: list[Daemon] = []
-    yield started
-    for daemon in started:
-        if daemon.process is not None and daemon.process.poll() is None:
-            daemon.stop()
-
-
 def test_a_newcomer_joins_with_the_words_it_was_told(tmp_path: Path, daemons) -> None:
     member = Daemon(tmp_path / "m", name="M", discovery_on="127.0.0.1").start()
     newcomer = Daemon(tmp_path / "n", name="N", discovery_on="127.0.0.1").start()

@@ -14,24 +14,12 @@ from pathlib import Path
 import pytest
 
 from natakanu_peer.bench.netns import LocalNetwork, can_make_namespaces
-from natakanu_peer.protocol.circle import decode_invitation, encode_invitation
 
-from .daemons import Daemon, wait_for
+from .daemons import Daemon, online, wait_for, without_hints
 
 pytestmark = pytest.mark.skipif(
     can_make_namespaces() is not None, reason=f"{can_make_namespaces()}"
 )
-
-
-def without_hints(invitation: str) -> str:
-    decoded = decode_invitation(invitation)
-    return encode_invitation(
-        type(decoded)(name=decoded.name, keys=decoded.keys, inviter=decoded.inviter)
-    )
-
-
-def online(daemon: Daemon) -> set[str]:
-    return {p["peer_id"] for p in daemon.json("peers") if p["online"]}
 
 
 def test_three_hosts_discover_share_and_heal_and_a_stranger_gets_nothing(tmp_path: Path):

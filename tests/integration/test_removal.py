@@ -11,20 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from .daemons import Daemon, wait_for
-
-
-@pytest.fixture
-def daemons():
-    started: list[Daemon] = []
-    yield started
-    for daemon in started:
-        if daemon.process is not None and daemon.process.poll() is None:
-            daemon.stop()
-
-
-def online(daemon: Daemon) -> set[str]:
-    return {p["peer_id"] for p in daemon.json("peers") if p["online"]}
+from .daemons import Daemon, online, wait_for
 
 
 def peer_id(daemon: Daemon) -> str:
