@@ -443,7 +443,10 @@ class Node:
             name=row.name,
             keys=CircleKeys.of(row.circle_id, row.epoch, row.secret),
             inviter=self.identity.public_key,
-            hints=tuple(reachable_addresses(self._listen, self.listen_port)),
+            # Reading the interfaces asks the system: beside the loop, like all such calls.
+            hints=tuple(
+                await asyncio.to_thread(reachable_addresses, self._listen, self.listen_port)
+            ),
         )
         text = encode_invitation(invitation)
         if not code:
@@ -480,7 +483,8 @@ class Node:
                 nameplate,
                 request.remote,
             )
-            await ws.send_bytes(answer_join(offer, message.data))
+            # SPAKE2 is pure Python (tens of milliseconds): beside the loop, not on it.
+            await ws.send_bytes(await asyncio.to_thread(answer_join, offer, message.data))
         except (RemoteProtocolError, TimeoutError, ConnectionError) as exc:
             log.info("a join attempt from %s failed: %s", request.remote, exc)
         finally:
@@ -505,7 +509,8 @@ class Node:
                 "right now; check the number, be on the same Wi-Fi, or ask for a new code."
             )
         try:
-            answer = await exchange_join_code(addresses[0], newcomer.request())
+            request = await asyncio.to_thread(newcomer.request)
+            answer = await exchange_join_code(addresses[0], request)
         except ConnectionError as exc:
             raise UsageError(f"Could not reach the member's peer: {exc}.") from exc
         if answer is None:
@@ -513,7 +518,7 @@ class Node:
                 "The member's peer did not accept this code: it was used already or has "
                 "expired. Ask for a new one."
             )
-        return await self.join(newcomer.invitation(answer))
+        return await self.join(await asyncio.to_thread(newcomer.invitation, answer))
 
     async def join(self, text: str) -> dict[str, Any]:
         """Join the circle of an invitation and make it the active one."""

@@ -159,7 +159,7 @@ def syncthing_seconds(film: Path, work: Path, ports: list[int]) -> dict[str, Any
         receiver.rest("/rest/config/folders/film", {"paused": False}, method="PATCH")
         receiver.wait(lambda: target.exists() and target.stat().st_size == size, timeout=600)
         seconds = time.perf_counter() - started
-        identical = _same(target, film)
+        identical = same_file(target, film)
     finally:
         receiver.stop()
         sender.stop()
@@ -167,7 +167,8 @@ def syncthing_seconds(film: Path, work: Path, ports: list[int]) -> dict[str, Any
     return {"seconds": seconds, "identical": identical}
 
 
-def _same(a: Path, b: Path) -> bool:
+def same_file(a: Path, b: Path) -> bool:
+    """Whether two files hold the same bytes (read 16 MiB at a time)."""
     with a.open("rb") as x, b.open("rb") as y:
         while True:
             p, q = x.read(16 << 20), y.read(16 << 20)

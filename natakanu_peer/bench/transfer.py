@@ -36,7 +36,7 @@ from typing import Any
 
 from ..net.control import call
 from .share import share_throughput
-from .syncthing import syncthing_seconds
+from .syncthing import same_file, syncthing_seconds
 
 MiB = 1024 * 1024
 
@@ -308,7 +308,7 @@ def fetch_benchmark(
                             growth = peak_now[side] - idle_now[side]
                             if growth >= peak.get(side, 0) - idle.get(side, 0):
                                 idle[side], peak[side] = idle_now[side], peak_now[side]
-                    identical = identical and _same_file(path, film)
+                    identical = identical and same_file(path, film)
                 finally:
                     b.stop()
                 shutil.rmtree(work / f"inbox{run}", ignore_errors=True)
@@ -367,16 +367,6 @@ def _timed_fetch(a: Daemon, b: Daemon, key: str, inbox: Path) -> tuple[float, Pa
         sampling = False
         sampler.join()
     return seconds, Path(path), peak
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    with a.open("rb") as x, b.open("rb") as y:
-        while True:
-            p, q = x.read(16 * MiB), y.read(16 * MiB)
-            if p != q:
-                return False
-            if not p:
-                return True
 
 
 def spread_benchmark(count: int, runs: int, work: Path, seed: int = 7) -> dict[str, Any]:

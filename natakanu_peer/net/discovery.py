@@ -177,7 +177,7 @@ class Discovery:
         )
 
     async def _open(self) -> None:
-        self._addresses = _own_addresses(self._interfaces)
+        self._addresses = await asyncio.to_thread(_own_addresses, self._interfaces)
         zc = AsyncZeroconf(
             interfaces=self._interfaces or self._addresses, ip_version=IPVersion.V4Only
         )

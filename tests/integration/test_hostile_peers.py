@@ -37,6 +37,16 @@ def fetch(victim: Daemon, body: bytes, timeout: float) -> subprocess.CompletedPr
     )
 
 
+def start_fetch(victim: Daemon, key: str) -> subprocess.Popen[str]:
+    """A ``fetch`` left waiting in the background (the test ends it)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "natakanu_peer", "--data-dir", str(victim.data_dir), "fetch", key],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 def all_files(root: Path) -> set[str]:
     return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()}
 
@@ -87,20 +97,7 @@ def test_wrong_bytes_for_a_chunk_close_the_link_and_never_complete(tmp_path):
         ).start()
         try:
             key = manifest_key(bytes.fromhex(blake3_hex(body))).hex()
-            waiting = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "natakanu_peer",
-                    "--data-dir",
-                    str(victim.data_dir),
-                    "fetch",
-                    key,
-                ],
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
+            waiting = start_fetch(victim, key)
             assert mallory.disconnected.wait(30), "the lying peer was never disconnected"
             waiting.kill()
             waiting.communicate(timeout=10)
@@ -121,15 +118,7 @@ def test_a_peer_that_keeps_sending_wrong_content_is_refused_and_the_user_sees_wh
         ).start()
         try:
             key = manifest_key(bytes.fromhex(blake3_hex(body))).hex()
-            waiting = subprocess.Popen(
-                [
-                    *(sys.executable, "-m", "natakanu_peer"),
-                    *("--data-dir", str(victim.data_dir), "fetch", key),
-                ],
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
+            waiting = start_fetch(victim, key)
             mallory_id = mallory.identity.peer_id
 
             def refusal():
