@@ -55,7 +55,31 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "-v", "--verbose", action="count", default=0, help="say more on standard error"
     )
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands = parser.add_subparsers(
+        dest="command",
+        metavar="COMMAND",
+        description="With no command, the window opens.",
+    )
+
+    window = commands.add_parser("window", help="open the window (the same as no command)")
+    window.add_argument(
+        "--listen",
+        type=_address,
+        metavar="HOST:PORT",
+        help="where other peers reach this one (default: the port in the settings)",
+    )
+    window.add_argument(
+        "--no-discovery", action="store_true", help="do not look for peers on the local network"
+    )
+    window.add_argument(
+        "--discovery-interface",
+        action="append",
+        default=[],
+        metavar="ADDRESS",
+        help="look for peers only on the interface with this IPv4 address (repeatable)",
+    )
+    window.add_argument("--exit-after-paint", action="store_true", help=argparse.SUPPRESS)
+    window.add_argument("--screenshots", metavar="DIR", help=argparse.SUPPRESS)
 
     daemon = commands.add_parser("daemon", help="run this peer without a window")
     daemon.add_argument(
@@ -256,12 +280,36 @@ async def _run_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _open_window(args: argparse.Namespace) -> int:
+    from .storage.paths import resolve_data_dir
+
+    _setup_logging(args)
+    listen = getattr(args, "listen", None)
+    host, _, port = (listen or "").rpartition(":")
+    try:
+        from .gui.launch import run_window
+    except ImportError as exc:
+        print(
+            f"natakanu-peer: the window cannot start here ({exc}); `natakanu-peer daemon` "
+            "runs the same peer without a window.",
+            file=sys.stderr,
+        )
+        return 1
+    return run_window(
+        resolve_data_dir(args.data_dir),
+        listen=(host, int(port)) if listen else None,
+        exit_after_paint=getattr(args, "exit_after_paint", False),
+        screenshots=Path(args.screenshots) if getattr(args, "screenshots", None) else None,
+        discovery=False if getattr(args, "no_discovery", False) else None,
+        discovery_interfaces=getattr(args, "discovery_interface", None) or None,
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return 0
+    if args.command in (None, "window"):
+        return _open_window(args)
     _setup_logging(args)
     runner = getattr(args, "run", None) or _run_command
     try:

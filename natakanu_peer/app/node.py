@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import random
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -79,7 +80,7 @@ from ..protocol.gossip import (
 )
 from ..protocol.keyset import KeySet
 from ..protocol.manifest import decode_manifest, manifest_digest_of_key
-from ..storage import state
+from ..storage import catalog, state
 from ..storage.content import ContentStore, Download
 from ..storage.database import Database
 from ..storage.paths import DataPaths
@@ -97,6 +98,11 @@ WRITES_AT_ONCE = 2
 OUTBOX_LIMIT_BYTES = 8 * 1024 * 1024
 BACKOFF_FIRST, BACKOFF_MAX = 1.0, 30.0
 JOIN_SEARCH_SECONDS = 10.0
+#: Manifests of others' items fetched at once only to show their names and sizes.
+MANIFESTS_AT_ONCE = 8
+
+#: What the node tells those who watch it (the window): a kind and its details.
+Listener = Callable[[str, dict[str, Any]], None]
 
 
 # ------------------------------------------------------------------------------ links
@@ -171,6 +177,8 @@ class _Session:
     exchange_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     bulk_reader: asyncio.Task[None] | None = None
     stop_expecting_bulk: Callable[[], None] | None = None
+    received_bytes: int = 0  # content from this peer, since the link opened
+    sent_bytes: int = 0  # content to this peer
 
 
 @dataclass(eq=False)
@@ -185,6 +193,8 @@ class _Fetch:
     asked_manifest: set[str] = field(default_factory=set)  # peers asked for the manifest
     busy: bool = False  # finishing
     writing: int = 0  # chunks being written now
+    #: Only the manifest is wanted (to show the item's name and size), not the files.
+    manifest_only: bool = False
 
 
 class Node:
@@ -237,6 +247,15 @@ class Node:
         self.chunks_received = 0  # since this process started
         self.started = time.time()
         self.closing = False
+        self._listeners: list[Listener] = []
+        #: Per key of the active circle: when first seen here, and whether hidden here.
+        self._notes: dict[bytes, tuple[float, bool]] = {}
+        self._manifests_wanted: dict[str, None] = {}  # an ordered set
+        self._manifests_missing: set[str] = set()  # no linked peer had it; asked again later
+        #: Where downloads go when no folder is given (the window's setting).
+        self.downloads_dir: Path | None = None
+        #: Keep a copy of everything the circle shares (the window's setting).
+        self.keep_everything = False
 
     # ------------------------------------------------------------------ start and stop
 
@@ -298,6 +317,10 @@ class Node:
         self.membership, self.circle_name, self.gossip = membership, name, gossip
         self.content.circle_id = circle.circle_id
         self.flagged = {}
+        self._notes = await self.db.call(catalog.key_notes, circle.topic)
+        self._manifests_wanted.clear()
+        self._manifests_missing.clear()
+        self._keys_changed(gossip.list())
 
     async def stop(self) -> None:
         self.closing = True
@@ -362,6 +385,12 @@ class Node:
             "circles": lambda body: self.circles(),
             "invite": lambda body: self.invite(body.get("circle"), code=bool(body.get("code"))),
             "remove": lambda body: self.remove_member(body.get("peer")),
+            "transfers": lambda body: self.transfers(),
+            "pause": lambda body: self.pause_download(body.get("hash")),
+            "resume": lambda body: self.resume_download(body.get("hash")),
+            "cancel": lambda body: self.cancel_download(body.get("hash")),
+            "add-peer": lambda body: self.add_peer(body.get("address")),
+            "create-circle": lambda body: self.create_circle(body.get("name")),
             "join": lambda body: (
                 self.join_with_code(str(body["code"]), body.get("from"))
                 if body.get("code")
@@ -408,7 +437,7 @@ class Node:
             "keys": len(self.gossip.list()),
             "peers_online": len(online),
             "peers_known": len(known),
-            "downloads_active": len(self._fetches),
+            "downloads_active": sum(1 for j in self._fetches.values() if not j.manifest_only),
             "chunks_received": self.chunks_received,
             "flagged_authors": self.flagged,
             "uptime_seconds": round(time.time() - self.started, 1),
@@ -627,6 +656,7 @@ class Node:
             del self._dialing[address]
             self._dial_forever(address)
         log.info("circle %r (%s) is now active", name, circle.circle_id[:8])
+        self._emit("circle")
 
     async def keys(self) -> list[dict[str, Any]]:
         result = []
@@ -667,7 +697,10 @@ class Node:
             await self._apply_gossip(self.gossip.delete(key))
         return {"key": key.hex()}
 
-    async def share(self, paths: list[Path]) -> list[dict[str, Any]]:
+    async def share(
+        self, paths: list[Path], progress: Callable[[int, int], None] | None = None
+    ) -> list[dict[str, Any]]:
+        """Share files or folders in place; ``progress(bytes_hashed, total)`` per path."""
         if not paths:
             raise UsageError("Say which file or folder to share.")
         shared = []
@@ -675,7 +708,7 @@ class Node:
             path = path.expanduser().absolute()
             if not path.exists():
                 raise UsageError(f"{path} does not exist; check the name and try again.")
-            result = await self.content.share(path)
+            result = await self.content.share(path, progress)
             await self.advertise(result.key)
             shared.append({"key": result.key.hex(), "name": result.name, "size": result.total_size})
         await self._provide_news()
@@ -688,6 +721,14 @@ class Node:
         return {"path": str(path)}
 
     async def fetch(self, key: bytes, to: Path | None = None) -> Path:
+        """Download a shared item and wait until it is saved; where it is."""
+        started = await self.download(key, to)
+        if isinstance(started, Path):
+            return started
+        return await asyncio.shield(started.done)
+
+    async def download(self, key: bytes, to: Path | None = None) -> Path | _Fetch:
+        """Start downloading a shared item (or go on with it); its path if it is here."""
         digest = manifest_digest_of_key(key)
         if digest is None:
             raise UsageError(
@@ -696,14 +737,22 @@ class Node:
             )
         manifest_hash = digest.hex()
         job = self._fetches.get(manifest_hash)
-        if job is None:
+        if job is None or job.manifest_only:
             here = await self.content.local_copy(manifest_hash)
             if here is not None:
                 return here  # shared from here, or fetched already: nothing to download
-            target = to or self.paths.default_downloads
-            target.mkdir(parents=True, exist_ok=True)
-            job = self._start_fetch(manifest_hash, target, None)
-        return await asyncio.shield(job.done)
+            if await self.content.open_download(manifest_hash) is not None:
+                await self.resume_download(manifest_hash)  # paused: going on is what is meant
+                return self._fetches[manifest_hash]
+            target = to or self.downloads_dir or self.paths.default_downloads
+            await asyncio.to_thread(target.mkdir, parents=True, exist_ok=True)
+            job = self._fetches.get(manifest_hash)
+            if job is not None and job.manifest_only:
+                job.manifest_only, job.target = False, target  # the manifest is on its way
+            elif job is None:
+                job = self._start_fetch(manifest_hash, target, None)
+            self._emit("items", hashes=[manifest_hash])
+        return job
 
     async def peers(self) -> list[dict[str, Any]]:
         # Peers are shown per circle: those met as members of the active one.
@@ -727,9 +776,324 @@ class Node:
                     if self._is_refused(row.peer_id)
                     else None
                 ),
+                # What goes on with it now: content received and sent over this link.
+                "received_bytes": (
+                    self._sessions[row.peer_id].received_bytes
+                    if row.peer_id in self._sessions
+                    else 0
+                ),
+                "sent_bytes": (
+                    self._sessions[row.peer_id].sent_bytes if row.peer_id in self._sessions else 0
+                ),
+                "chunks_asked": (
+                    len(self._sessions[row.peer_id].requested)
+                    if row.peer_id in self._sessions
+                    else 0
+                ),
             }
             for row in rows
         ]
+
+    # ------------------------------------------------------------------ for the window
+
+    def subscribe(self, listener: Listener) -> None:
+        """Call ``listener(kind, details)`` on news: "keys" (the list changed), "items"
+        (what is known of some shared items changed: ``hashes``), "circle", "download_done"
+        (``hash``, ``path``, ``name``), "download_failed" (``hash``, ``error``)."""
+        self._listeners.append(listener)
+
+    def _emit(self, kind: str, **details: Any) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(kind, details)
+            except Exception:  # a watcher's bug must not stop the node
+                log.exception("a listener failed on %r", kind)
+
+    def _keys_changed(self, keys: Sequence[bytes]) -> None:
+        """Note the keys seen for the first time, and fetch their manifests to name them."""
+        new = [key for key in keys if key not in self._notes]
+        if new:
+            now = time.time()
+            for key in new:
+                self._notes[key] = (now, False)
+            self._spawn(self.db.call(catalog.note_keys, self.circle.topic, new, now))
+            for key in new:
+                digest = manifest_digest_of_key(key)
+                if digest is not None:
+                    self._manifests_wanted[digest.hex()] = None
+            self._spawn(self._fetch_manifests())
+        self._emit("keys", added=len(new))
+
+    async def _fetch_manifests(self) -> None:
+        """Fetch, a few at once, the manifests of listed items that are not here: the
+        window shows every item's name and size before anyone downloads it."""
+        while self._manifests_wanted and not self.closing:
+            running = sum(1 for job in self._fetches.values() if job.manifest_only)
+            if running >= MANIFESTS_AT_ONCE:
+                return  # each one that ends calls this again
+            batch = list(itertools.islice(self._manifests_wanted, MANIFESTS_AT_ONCE - running))
+            for hash_ in batch:
+                del self._manifests_wanted[hash_]
+            facts = await self.db.call(catalog.content_facts, batch)
+            for hash_ in batch:
+                known = facts.get(hash_)
+                if known is not None and known.body is not None:
+                    if self.keep_everything:
+                        self._spawn(self._keep(hash_))
+                    continue
+                if hash_ not in self._fetches and hash_ not in self._manifests_missing:
+                    self._start_fetch(hash_, self.paths.relay, None, manifest_only=True)
+
+    async def describe_keys(self, keys: Sequence[bytes]) -> list[dict[str, Any]]:
+        """What the window shows of each key, read in one batch."""
+        digests = {}
+        for key in keys:
+            digest = manifest_digest_of_key(key)
+            if digest is not None:
+                digests[key] = digest.hex()
+        facts = await self.db.call(catalog.content_facts, list(digests.values()))
+        names = await self._peer_names()
+        me = self.identity.public_key
+        rows = []
+        for key in keys:
+            advertisers = self.gossip.keyset.advertisers(key)
+            first_seen, hidden = self._notes.get(key, (None, False))
+            entry: dict[str, Any] = {
+                "key": key,
+                "text": _as_text(key),
+                "mine": me in advertisers,
+                "sharers": [
+                    "" if a == me else (names.get(a.hex()) or a.hex()[:8]) for a in advertisers
+                ],
+                "first_seen": first_seen,
+                "hidden": hidden,
+                "hash": digests.get(key),
+                "state": "key",
+            }
+            hash_ = digests.get(key)
+            if hash_ is not None:
+                known = facts.get(hash_)
+                entry.update(self._item_state(hash_, known))
+            rows.append(entry)
+        return rows
+
+    def _item_state(self, hash_: str, known: catalog.ContentFacts | None) -> dict[str, Any]:
+        entry: dict[str, Any] = {"state": "looking", "name": None, "size": None}
+        if known is not None and known.body is not None:
+            try:
+                manifest = decode_manifest(known.body)
+            except RemoteProtocolError:
+                return entry
+            entry.update(name=manifest.name, size=manifest.total_size, folder=manifest.folder)
+            entry["state"] = "available"
+            if known.received_at is not None:
+                entry["received_at"] = known.received_at
+        job = self._fetches.get(hash_)
+        if job is not None and not job.manifest_only and job.target != self.paths.relay:
+            entry["state"] = "downloading"
+        elif known is not None and known.download_state == "complete" and known.saved_at:
+            entry.update(state="saved", path=known.saved_at)  # fetched (and offered) here
+        elif known is not None and known.shared_from:
+            entry.update(state="shared", path=known.shared_from)
+        elif known is not None and known.download_state == "paused":
+            entry["state"] = "paused"
+        return entry
+
+    async def _peer_names(self) -> dict[str, str]:
+        rows = await self.db.call(state.all_peers)
+        names = {row.peer_id: row.display_name or "" for row in rows}
+        names.update({s.peer_id: s.name for s in self._sessions.values()})
+        return names
+
+    async def addresses(self) -> list[str]:
+        """Where other computers can reach this one (HOST:PORT), as an invitation lists them."""
+        return list(await asyncio.to_thread(reachable_addresses, self._listen, self.listen_port))
+
+    def list_keys(self) -> list[bytes]:
+        """The active circle's keys, sorted (a new list)."""
+        return self.gossip.list()
+
+    async def hide(self, key: bytes, hidden: bool = True) -> None:
+        """Hide a key of others here only (or show it again); it stays in the circle."""
+        first_seen = self._notes.get(key, (time.time(), False))[0]
+        self._notes[key] = (first_seen, hidden)
+        await self.db.call(catalog.set_hidden, self.circle.topic, key, hidden, time.time())
+        self._emit("items", keys=[key])
+
+    async def transfers(self) -> list[dict[str, Any]]:
+        """Downloads under way or paused, with their progress."""
+        rows: list[dict[str, Any]] = []
+        for job in self._fetches.values():
+            if job.manifest_only or job.target == self.paths.relay:
+                continue
+            download = job.download
+            peers = sum(
+                1 for s in self._sessions.values() if any(j is job for j, _ in s.requested.values())
+            )
+            rows.append(
+                {
+                    "hash": job.manifest_hash,
+                    "name": download.manifest.name if download else None,
+                    "size": download.manifest.total_size if download else None,
+                    "done": download.verified_bytes if download else 0,
+                    "state": "downloading" if download else "looking",
+                    "target": str(job.target),
+                    "peers": peers,
+                }
+            )
+        under_way = {row["hash"] for row in rows}
+        for hash_, target, state_ in await self.db.call(catalog.unfinished_downloads):
+            if state_ != "paused" or hash_ in under_way:
+                continue
+            manifest = await self.content.manifest(hash_)
+            done = await self.db.call(catalog.chunks_done, hash_)
+            places = manifest.chunk_places() if manifest else []
+            rows.append(
+                {
+                    "hash": hash_,
+                    "name": manifest.name if manifest else None,
+                    "size": manifest.total_size if manifest else None,
+                    "done": sum(places[i].length for i in done if i < len(places)),
+                    "state": "paused",
+                    "target": target,
+                    "peers": 0,
+                }
+            )
+        return rows
+
+    async def _stop_job(self, job: _Fetch) -> None:
+        """Take a download out of the running ones and wait for its writes to end."""
+        job.busy = True  # the pump leaves it alone from now on
+        if self._fetches.get(job.manifest_hash) is job:
+            del self._fetches[job.manifest_hash]
+        # Requests already sent stay on the books until answered (the exchange answers each
+        # hash once): their content is dropped on arrival, and a resumed download asks again.
+        while job.writing:
+            await asyncio.sleep(0.01)
+
+    async def pause_download(self, hash_: object) -> dict[str, str]:
+        manifest_hash = _digest_text(hash_)
+        job = self._fetches.get(manifest_hash)
+        if job is None or job.manifest_only:
+            raise UsageError("This item is not being downloaded.")
+        if job.download is None:
+            raise UsageError(
+                "This download has not started yet (nobody online has it); cancel it instead."
+            )
+        await self._stop_job(job)
+        await job.download.pause()
+        if not job.done.done():
+            job.done.set_exception(UsageError("The download was paused; resume it to go on."))
+        self._emit("items", hashes=[manifest_hash])
+        return {"hash": manifest_hash, "state": "paused"}
+
+    async def resume_download(self, hash_: object) -> dict[str, str]:
+        manifest_hash = _digest_text(hash_)
+        if manifest_hash in self._fetches and not self._fetches[manifest_hash].manifest_only:
+            return {"hash": manifest_hash, "state": "downloading"}
+        download = await self.content.open_download(manifest_hash)
+        if download is None:
+            raise UsageError("There is no paused download of this item; download it again.")
+        await self.db.call(catalog.mark_active, manifest_hash)
+        self._start_fetch(manifest_hash, download.target_dir, download)
+        self._emit("items", hashes=[manifest_hash])
+        return {"hash": manifest_hash, "state": "downloading"}
+
+    async def cancel_download(self, hash_: object) -> dict[str, str]:
+        manifest_hash = _digest_text(hash_)
+        job = self._fetches.get(manifest_hash)
+        download: Download | None = None
+        if job is not None and not job.manifest_only:
+            await self._stop_job(job)
+            download = job.download
+            if not job.done.done():
+                job.done.set_exception(UsageError("The download was cancelled."))
+        if download is None:
+            download = await self.content.open_download(manifest_hash)
+        if download is None and job is None:
+            raise UsageError("This item is not being downloaded.")
+        if download is not None:
+            await download.cancel()
+        self._emit("items", hashes=[manifest_hash])
+        return {"hash": manifest_hash, "state": "cancelled"}
+
+    async def add_peer(self, address: object) -> dict[str, str]:
+        """Dial a peer by its address, now and at every start."""
+        text = str(address or "").strip()
+        host, _, port = text.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise UsageError(
+                f"{text!r} is not an address: write it as the other computer's address, a "
+                "colon and its port, for example 192.168.1.20:4700."
+            )
+        await self.db.call(state.remember_address, text, "given")
+        self._dial_forever(text)
+        return {"address": text}
+
+    async def create_circle(self, name: object) -> dict[str, str]:
+        """A new circle of one's own (made active), which others join by invitation."""
+        checked = check_circle_name(str(name or "").strip())
+        if any(row.name == checked for row in await self.db.call(state.load_circles)):
+            raise UsageError(f"You already have a circle called {checked!r}; choose another name.")
+        keys = CircleKeys.generate()
+        await self.db.call(
+            state.add_circle, keys.circle_id, checked, keys.epoch, keys.secret, time.time()
+        )
+        await self.switch_circle(keys.circle_id)
+        return {"circle": checked, "id": keys.circle_id}
+
+    async def switch_circle(self, circle_id: object) -> dict[str, str]:
+        rows = {r.circle_id: r for r in await self.db.call(state.load_circles)}
+        row = rows.get(str(circle_id))
+        if row is None:
+            raise UsageError("You are not a member of this circle; join it with an invitation.")
+        await self.db.call(state.set_active_circle, row.circle_id)
+        if row.circle_id != self.circle.circle_id:
+            await self._switch_circle(row.circle_id, row.name)
+        return {"circle": row.name, "id": row.circle_id}
+
+    def set_display_name(self, name: str) -> None:
+        """The name peers see from the next link on."""
+        self.display_name = name.strip() or f"peer {self.identity.peer_id[:8]}"
+
+    async def set_keep_everything(self, keep: bool) -> None:
+        self.keep_everything = keep
+        if keep:
+            for key in self.gossip.list():
+                digest = manifest_digest_of_key(key)
+                if digest is not None:
+                    await self._keep(digest.hex())
+
+    async def _keep(self, manifest_hash: str) -> None:
+        """Download an item to keep a copy, unless it is here or on its way already."""
+        job = self._fetches.get(manifest_hash)
+        if job is not None and not job.manifest_only:
+            return
+        facts = (await self.db.call(catalog.content_facts, [manifest_hash])).get(manifest_hash)
+        if facts is None or facts.body is None:
+            return  # its manifest comes first; this is called again then
+        if facts.shared_from or facts.download_state in ("complete", "paused", "failed"):
+            return
+        if self.closing or manifest_hash in self._fetches:
+            return
+        target = self.downloads_dir or self.paths.default_downloads
+        await asyncio.to_thread(target.mkdir, parents=True, exist_ok=True)
+        self._start_fetch(manifest_hash, target, None)
+        self._emit("items", hashes=[manifest_hash])
+
+    async def space_to_keep_everything(self) -> dict[str, int]:
+        """How much keeping a copy of everything would take: bytes of the items whose size is
+        known, and how many items are not yet described."""
+        digests = [d.hex() for k in self.gossip.list() if (d := manifest_digest_of_key(k))]
+        facts = await self.db.call(catalog.content_facts, digests)
+        needed = unknown = 0
+        for hash_ in digests:
+            known = facts.get(hash_)
+            if known is None or known.body is None:
+                unknown += 1
+            elif not known.shared_from and known.download_state != "complete":
+                needed += decode_manifest(known.body).total_size
+        return {"bytes": needed, "unknown": unknown}
 
     # ------------------------------------------------------------------ gossip
 
@@ -755,6 +1119,7 @@ class Node:
                         self._spawn(self._strike(str(link), reason))
                 case KeysChanged(keys=keys):
                     log.info("%d keys known", len(keys))
+                    self._keys_changed(keys)
                     self._pump()  # a download may wait for a manifest's holders
                 case AuthorFlagged(author=author, reason=reason):
                     self.flagged[author.hex()] = reason
@@ -895,6 +1260,11 @@ class Node:
             since = await self.db.call(state.get_progress, peer_id, self._provided_stream())
             self._exchange(session, session.exchange.id(self.identity.peer_id))
             self._exchange(session, session.exchange.since(since))
+            if self._manifests_missing:
+                for hash_ in self._manifests_missing:
+                    self._manifests_wanted[hash_] = None
+                self._manifests_missing.clear()
+                self._spawn(self._fetch_manifests())
             self._pump()
             await self._receive_loop(session)
         except RemoteProtocolError as exc:
@@ -1131,6 +1501,7 @@ class Node:
                 if body is None:
                     self._exchange(session, session.exchange.decline(hash_))
                 else:
+                    session.sent_bytes += len(body)
                     self._exchange(session, session.exchange.respond(hash_, body, checked=checked))
             finally:
                 reading.release()
@@ -1149,8 +1520,16 @@ class Node:
 
     # ------------------------------------------------------------------ fetching
 
-    def _start_fetch(self, manifest_hash: str, target: Path, download: Download | None) -> _Fetch:
+    def _start_fetch(
+        self,
+        manifest_hash: str,
+        target: Path,
+        download: Download | None,
+        *,
+        manifest_only: bool = False,
+    ) -> _Fetch:
         job = _Fetch(manifest_hash, target, asyncio.get_running_loop().create_future())
+        job.manifest_only = manifest_only
         job.done.add_done_callback(lambda f: f.exception() if not f.cancelled() else None)
         if download is not None:
             job.download = download
@@ -1175,10 +1554,20 @@ class Node:
             if (digest := manifest_digest_of_key(key)) is not None
         }
         for hash_ in hashes:
+            job = self._fetches.get(hash_)
+            if job is not None and job.manifest_only and hash_ in listed:
+                job.manifest_only, job.target = False, self.paths.relay  # the files too, now
+                self.paths.relay.mkdir(parents=True, exist_ok=True)
+                continue
             if hash_ not in listed or hash_ in self._fetches or self.closing:
                 continue
-            if await self.content.manifest_body(hash_) is not None:
-                continue  # ours already (shared, fetched, or being fetched)
+            # Ours already (shared, fetched, or being fetched)? Having only the manifest
+            # (fetched to show the item's name) is not having the files.
+            facts = (await self.db.call(catalog.content_facts, [hash_])).get(hash_)
+            if facts is not None and (facts.shared_from or facts.download_state is not None):
+                continue
+            if hash_ in self._fetches:
+                continue
             log.info("relaying %s for a peer", hash_[:16])
             self.paths.relay.mkdir(parents=True, exist_ok=True)
             self._start_fetch(hash_, self.paths.relay, None)
@@ -1206,6 +1595,12 @@ class Node:
             job.asked_manifest.add(session.peer_id)
             session.requested[job.manifest_hash] = (job, None)
             self._exchange(session, session.exchange.request([job.manifest_hash]))
+        elif job.manifest_only:
+            # Nobody linked now has it: ask again when a new link opens.
+            self._fetches.pop(job.manifest_hash, None)
+            self._manifests_missing.add(job.manifest_hash)
+            job.done.set_result(job.target)
+            self._spawn(self._fetch_manifests())
 
     def _ask_chunks(self, job: _Fetch, session: _Session) -> None:
         assert job.download is not None
@@ -1233,7 +1628,11 @@ class Node:
         entry = session.requested.pop(hash_, None)
         if entry is None:
             return
+        session.received_bytes += len(content)
         job, index = entry
+        if job.busy and self._fetches.get(job.manifest_hash) is not job:
+            self._pump()  # paused or cancelled meanwhile: the window it held is free again
+            return
         if index is None:
             await self._on_manifest(job, content)
         else:
@@ -1282,10 +1681,20 @@ class Node:
     async def _on_manifest(self, job: _Fetch, body: bytes) -> None:
         try:
             await self.content.add_manifest(body)
+            if job.manifest_only:
+                if self._fetches.get(job.manifest_hash) is job:
+                    del self._fetches[job.manifest_hash]
+                job.done.set_result(job.target)
+                self._emit("items", hashes=[job.manifest_hash])
+                self._spawn(self._fetch_manifests())
+                if self.keep_everything:
+                    self._spawn(self._keep(job.manifest_hash))
+                return
             job.download = await self.content.begin_download(job.manifest_hash, job.target)
         except (UsageError, RemoteProtocolError) as exc:
             self._fail(job, exc)
             return
+        self._emit("items", hashes=[job.manifest_hash])
         job.waiting = list(job.download.missing())
         if not job.waiting:
             self._spawn(self._finish(job))
@@ -1302,18 +1711,30 @@ class Node:
             job.busy = False
             self._fail(job, exc)
             return
-        self._fetches.pop(job.manifest_hash, None)
+        if self._fetches.get(job.manifest_hash) is job:
+            del self._fetches[job.manifest_hash]
         if not job.done.done():
             job.done.set_result(path)
         log.info("download complete: %s", path)
+        self._emit("items", hashes=[job.manifest_hash])
+        if job.target != self.paths.relay:
+            self._emit(
+                "download_done",
+                hash=job.manifest_hash,
+                path=str(path),
+                name=job.download.manifest.name,
+            )
         await self._provide_news()
 
     def _fail(self, job: _Fetch, exc: BaseException) -> None:
-        self._fetches.pop(job.manifest_hash, None)
+        if self._fetches.get(job.manifest_hash) is job:
+            del self._fetches[job.manifest_hash]
+        error = exc if isinstance(exc, UsageError) else UsageError(f"The download failed: {exc}")
         if not job.done.done():
-            job.done.set_exception(
-                exc if isinstance(exc, UsageError) else UsageError(f"The download failed: {exc}")
-            )
+            job.done.set_exception(error)
+        if not job.manifest_only and job.target != self.paths.relay:
+            self._emit("items", hashes=[job.manifest_hash])
+            self._emit("download_failed", hash=job.manifest_hash, error=str(error))
 
 
 def _key_from_hex(value: object) -> bytes:
@@ -1330,6 +1751,13 @@ def _key_from_hex(value: object) -> bytes:
     if len(key) > 1024:
         raise KeyTooLargeError(f"This key is {len(key)} bytes long; keys are at most 1024 bytes.")
     return key
+
+
+def _digest_text(value: object) -> str:
+    text = str(value or "").strip().lower()
+    if len(text) != 64 or any(c not in "0123456789abcdef" for c in text):
+        raise UsageError("Say which item with its 64-character content hash.")
+    return text
 
 
 def _as_text(key: bytes) -> str | None:

@@ -141,6 +141,16 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (circle_id, peer_id)
     ) WITHOUT ROWID;
     """,
+    # 4 -> 5
+    """
+    -- What this peer notes about each key of a circle for its own eyes: when it first saw
+    -- it, and whether its owner chose to hide it here (others still have it).
+    CREATE TABLE key_notes (
+        topic TEXT NOT NULL, key BLOB NOT NULL, first_seen REAL NOT NULL,
+        hidden INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (topic, key)
+    ) WITHOUT ROWID;
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

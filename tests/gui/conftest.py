@@ -1,0 +1,79 @@
+"""GUI tests run offscreen, on the Qt event loop through qasync, with pytest-qt's qtbot."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("QT_API", "pyside6")
+
+import pytest
+import qasync
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication
+
+from natakanu_peer.gui.bridge import NodeBridge
+from natakanu_peer.gui.window import MainWindow
+
+
+def pytest_asyncio_loop_factories(config: Any, item: Any) -> dict[str, Callable[[], Any]]:
+    return {"qasync": lambda: qasync.QEventLoop(QApplication.instance() or QApplication([]))}
+
+
+async def until(condition: Callable[[], Any], timeout: float = 20.0) -> Any:
+    """Wait on the running loop (so the window and the nodes go on) until ``condition``."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        await asyncio.sleep(0.02)
+
+
+class RunningWindow:
+    """A real main window with its node, on 127.0.0.1, discovery off."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.bridge = NodeBridge(data_dir, discovery=False)
+        self.window = MainWindow(self.bridge, QIcon())
+        self.task: asyncio.Task[None] | None = None
+
+    async def start(self) -> RunningWindow:
+        self.task = asyncio.ensure_future(self.bridge.run(("127.0.0.1", 0)))
+        await until(lambda: self.bridge.node is not None and self.window.settings is not None)
+        self.window.show()
+        return self
+
+    @property
+    def node(self) -> Any:
+        assert self.bridge.node is not None
+        return self.bridge.node
+
+    async def stop(self) -> None:
+        self.bridge.stop()
+        if self.task is not None:
+            await self.task
+        self.window.quitting = True
+        self.window.close()
+        self.window.deleteLater()
+
+
+@pytest.fixture
+async def windows(tmp_path: Path) -> AsyncIterator[Callable[[str], Any]]:
+    """Start windows by name (each with its own data directory); all stopped at the end."""
+    started: list[RunningWindow] = []
+
+    async def start(name: str) -> RunningWindow:
+        running = await RunningWindow(tmp_path / name).start()
+        started.append(running)
+        return running
+
+    yield start
+    for running in reversed(started):
+        await running.stop()
