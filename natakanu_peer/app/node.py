@@ -31,7 +31,7 @@ from aiohttp import WSMsgType, web
 
 from ..errors import KeyTooLargeError, RemoteProtocolError, UsageError
 from ..hashing import BLAKE3
-from ..identity import Identity, verify_signature
+from ..identity import Identity
 from ..net import tls
 from ..net.addresses import reachable_addresses
 from ..net.bulk import BulkConnection, BulkServer, decode_offer, dial_bulk, encode_offer
@@ -78,6 +78,7 @@ from ..protocol.gossip import (
     OperationsLearned,
     SendTo,
 )
+from ..protocol.gossip_messages import OpKind
 from ..protocol.keyset import KeySet
 from ..protocol.manifest import decode_manifest, manifest_digest_of_key
 from ..storage import catalog, state
@@ -88,6 +89,7 @@ from .join_offers import JoinOffers, Newcomer
 from .join_offers import answer as answer_join
 from .membership import Membership
 from .peer_guard import HandshakeSlots, LinkRates, record_strike, refusals
+from .signatures import CheckedSignatures
 
 log = logging.getLogger(__name__)
 
@@ -248,8 +250,10 @@ class Node:
         self.started = time.time()
         self.closing = False
         self._listeners: list[Listener] = []
+        self._signatures = CheckedSignatures()
         #: Per key of the active circle: when first seen here, and whether hidden here.
         self._notes: dict[bytes, tuple[float, bool]] = {}
+        self._new_keys: list[bytes] = []  # advertised in operations learned, maybe new
         self._manifests_wanted: dict[str, None] = {}  # an ordered set
         self._manifests_missing: set[str] = set()  # no linked peer had it; asked again later
         #: Where downloads go when no folder is given (the window's setting).
@@ -307,9 +311,9 @@ class Node:
         gossip = Gossip(
             author=self.identity.public_key,
             sign=self.identity.sign,
-            verify=verify_signature,
+            verify=self._signatures.verify,
             topic=circle.topic,
-            keyset=KeySet(circle.topic, verify_signature),
+            keyset=KeySet(circle.topic, self._signatures.verify),
         )
         stored = await self.db.call(state.load_operations, circle.topic)
         for author, row in stored.items():
@@ -809,9 +813,16 @@ class Node:
             except Exception:  # a watcher's bug must not stop the node
                 log.exception("a listener failed on %r", kind)
 
-    def _keys_changed(self, keys: Sequence[bytes]) -> None:
-        """Note the keys seen for the first time, and fetch their manifests to name them."""
-        new = [key for key in keys if key not in self._notes]
+    def _keys_changed(self, keys: Sequence[bytes] | None = None) -> None:
+        """Note the keys seen for the first time, and fetch their manifests to name them.
+
+        ``keys``: the whole list, to look through (when a circle is loaded); otherwise the
+        keys of the operations learned since the last call are looked at, which is what can
+        be new (looking through 100,000 keys at every message would hold the loop)."""
+        candidates = keys if keys is not None else self._new_keys
+        self._new_keys = []
+        listed = self.gossip.keyset
+        new = list(dict.fromkeys(k for k in candidates if k not in self._notes and k in listed))
         if new:
             now = time.time()
             for key in new:
@@ -1102,6 +1113,11 @@ class Node:
         for event in events:
             match event:
                 case OperationsLearned(author=author, ops=ops):
+                    self._new_keys.extend(
+                        op.key
+                        for op in ops
+                        if op.kind == OpKind.ADVERTISE and op.key not in self._notes
+                    )
                     author_state = self.gossip.keyset.author(author)
                     covered = author_state.covered.intervals if author_state else ()
                     await self.db.call(
@@ -1119,7 +1135,7 @@ class Node:
                         self._spawn(self._strike(str(link), reason))
                 case KeysChanged(keys=keys):
                     log.info("%d keys known", len(keys))
-                    self._keys_changed(keys)
+                    self._keys_changed()
                     self._pump()  # a download may wait for a manifest's holders
                 case AuthorFlagged(author=author, reason=reason):
                     self.flagged[author.hex()] = reason
@@ -1321,6 +1337,10 @@ class Node:
             channel, payload = await session.link.receive()
             if channel == CHANNEL_GOSSIP:
                 session.rates.charge_gossip()
+                if len(payload) > 4096:  # many operations: their signatures beside the loop
+                    await asyncio.to_thread(
+                        self._signatures.check_in_advance, self.circle.topic, payload
+                    )
                 async with self._gossip_lock:
                     events = self.gossip.receive(session.peer_id, payload)
                     await self._apply_gossip(events)

@@ -57,7 +57,6 @@ from PySide6.QtWidgets import (
 from .models import (
     PROGRESS_ROLE,
     ROW_ROLE,
-    KeysFilter,
     KeysModel,
     PeersModel,
     TransfersModel,
@@ -130,8 +129,6 @@ class MainWindow(QMainWindow):
         self.resize(1000, 640)
 
         self.keys = KeysModel(self)
-        self.keys_view_model = KeysFilter(self)
-        self.keys_view_model.setSourceModel(self.keys)
         self.peers = PeersModel(self)
         self.transfers = TransfersModel(self)
         self._build_actions()
@@ -263,13 +260,13 @@ class MainWindow(QMainWindow):
         self.filter_edit.setPlaceholderText(self.tr("Filter by name, person or key"))
         self.filter_edit.setAccessibleName(self.tr("Filter"))
         self.filter_edit.setClearButtonEnabled(True)
-        self.filter_edit.textChanged.connect(self.keys_view_model.set_text)
+        self.filter_edit.textChanged.connect(self.keys.set_text)
         self.show_hidden = QCheckBox(self.tr("Show hidden"))
-        self.show_hidden.toggled.connect(self.keys_view_model.set_show_hidden)
+        self.show_hidden.toggled.connect(self.keys.set_show_hidden)
         filter_row.addWidget(self.filter_edit, 1)
         filter_row.addWidget(self.show_hidden)
         items_layout.addLayout(filter_row)
-        self.keys_view = _table(self.keys_view_model, self.tr("Shared items and keys"))
+        self.keys_view = _table(self.keys, self.tr("Shared items and keys"))
         self.keys_view.setItemDelegateForColumn(KeysModel.STATE, ProgressDelegate(self.keys_view))
         self.keys_view.sortByColumn(KeysModel.WHEN, Qt.SortOrder.DescendingOrder)
         self.keys_view.setColumnWidth(KeysModel.NAME, 320)

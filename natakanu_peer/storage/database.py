@@ -150,6 +150,9 @@ MIGRATIONS: list[str] = [
         hidden INTEGER NOT NULL DEFAULT 0,
         PRIMARY KEY (topic, key)
     ) WITHOUT ROWID;
+    -- Storing an operation looks up the author's latest one for the same key: without this
+    -- index that was a scan of all the author's operations, for each one stored.
+    CREATE INDEX operations_by_key ON operations (topic, author, key);
     """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -8,8 +8,6 @@ import time
 from PySide6.QtCore import Qt
 
 from natakanu_peer.gui.models import (
-    FILTER_ROLE,
-    KeysFilter,
     KeysModel,
     PeersModel,
     TransfersModel,
@@ -93,33 +91,68 @@ def test_plain_keys_show_as_text_or_hex():
     assert model.index(1, KeysModel.SHARERS).data() == "ᑲᑿ"  # syllabics kept as they are
 
 
+def shown(model):
+    return [model.index(r, KeysModel.NAME).data() for r in range(model.rowCount())]
+
+
 def test_filter_matches_text_and_leaves_out_hidden_rows(qtmodeltester):
     model = KeysModel()
     model.upsert([key_row(1), key_row(2, hidden=True), key_row(3, name="Chants du matin.wav")])
-    proxy = KeysFilter()
-    proxy.setSourceModel(model)
-    qtmodeltester.check(proxy, force_py=True)
-    shown = lambda: sorted(proxy.index(r, 0).data() for r in range(proxy.rowCount()))  # noqa: E731
-    assert shown() == ["Chants du matin.wav", "film 1.mp4"]
-    proxy.set_text("CHANTS")
-    assert shown() == ["Chants du matin.wav"]
-    proxy.set_text("")
-    proxy.set_show_hidden(True)
-    assert shown() == ["Chants du matin.wav", "film 1.mp4", "film 2.mp4"]
-    assert model.index(1, 0).data(FILTER_ROLE).startswith("\x01")
+    qtmodeltester.check(model, force_py=True)
+    assert sorted(shown(model)) == ["Chants du matin.wav", "film 1.mp4"]
+    model.set_text("CHANTS")
+    assert shown(model) == ["Chants du matin.wav"]
+    model.upsert([key_row(4, name="Chants du soir.wav")])  # a new row obeys the filter too
+    assert sorted(shown(model)) == ["Chants du matin.wav", "Chants du soir.wav"]
+    model.set_text("")
+    model.set_show_hidden(True)
+    assert len(shown(model)) == 4
+    model.set_show_hidden(False)
+    model.upsert([key_row(1, hidden=True)])  # hidden now: it leaves the list
+    assert "film 1.mp4" not in shown(model) and len(model.rows()) == 4
+    qtmodeltester.check(model, force_py=True)
 
 
-def test_sorting_by_size_is_numeric():
+def test_sorting_and_keeping_sorted_while_rows_arrive_and_change():
     model = KeysModel()
     model.upsert([key_row(n) for n in (3, 20, 100)])
-    proxy = KeysFilter()
-    proxy.setSourceModel(model)
-    proxy.sort(KeysModel.SIZE, Qt.SortOrder.AscendingOrder)
-    assert [proxy.index(r, 0).data() for r in range(3)] == [
+    model.sort(KeysModel.SIZE, Qt.SortOrder.AscendingOrder)
+    assert shown(model) == ["film 3.mp4", "film 20.mp4", "film 100.mp4"]
+    model.upsert([key_row(50), key_row(1)])
+    assert shown(model) == [
+        "film 1.mp4",
         "film 3.mp4",
         "film 20.mp4",
+        "film 50.mp4",
         "film 100.mp4",
     ]
+    model.upsert([key_row(20, size=10**12)])  # its size changed: it moves
+    assert shown(model)[-1] == "film 20.mp4"
+    model.sort(KeysModel.SIZE, Qt.SortOrder.DescendingOrder)
+    assert shown(model)[0] == "film 20.mp4"
+    model.sort(KeysModel.NAME, Qt.SortOrder.AscendingOrder)
+    assert shown(model) == sorted(shown(model), key=str.casefold)
+    model.remove([key_row(3)["key"], key_row(50)["key"]])
+    assert shown(model) == ["film 1.mp4", "film 100.mp4", "film 20.mp4"]
+
+
+def test_a_selected_row_stays_selected_while_rows_arrive(qtbot):
+    from PySide6.QtCore import QItemSelectionModel
+    from PySide6.QtWidgets import QTableView
+
+    model = KeysModel()
+    model.upsert([key_row(n) for n in range(1, 50)])
+    view = QTableView()
+    qtbot.addWidget(view)
+    view.setModel(model)
+    view.selectionModel().select(
+        model.index(10, 0),
+        QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows,
+    )
+    chosen = model.index(10, 0).data()
+    model.upsert([key_row(n) for n in range(50, 200)])
+    [selected] = view.selectionModel().selectedRows()
+    assert selected.data() == chosen
 
 
 def test_peers_and_transfers_models_within_qt_rules(qtmodeltester):
