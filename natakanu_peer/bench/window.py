@@ -122,6 +122,17 @@ async def _prepare_peer(folder: Path, count: int) -> str:
         return str((await node.invite())["invitation"])
 
 
+def _prepare_peer_elsewhere(folder: Path, count: int) -> str:
+    """``_prepare_peer`` in a process of its own: its memory is not the window's."""
+    done = subprocess.run(
+        [PYTHON, "-m", "natakanu_peer.bench.window", "prepare", str(folder), str(count)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.strip().splitlines()[-1]
+
+
 def lag_under_load(file_bytes: int = 2 << 30, keys: int = 10_000) -> Lag:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ.setdefault("QT_API", "pyside6")
@@ -140,7 +151,7 @@ def lag_under_load(file_bytes: int = 2 << 30, keys: int = 10_000) -> Lag:
     root = Path(tempfile.mkdtemp(prefix="natakanu-lag-"))
     peer: subprocess.Popen[str] | None = None
     try:
-        invitation = asyncio.run(_prepare_peer(root / "peer", keys))
+        invitation = _prepare_peer_elsewhere(root / "peer", keys)
         bare = encode_invitation(replace(decode_invitation(invitation), hints=()))
         peer = subprocess.Popen(
             [*_PEER, "--data-dir", str(root / "peer"), "daemon", *_QUIET_LISTEN],
@@ -243,13 +254,15 @@ def _write_file(path: Path, size: int) -> None:
 @dataclass
 class BigList:
     rows: int
-    fill_seconds: float
+    fill_seconds: float  # from linking to the peer until the window lists every key
     insert_ms: list[float]
     change_ms: list[float]
-    resident_mb: float
+    resident_mb: float  # the window's process, with the node and its 100,000 keys
+    peak_mb: float
 
 
 def _rows(start: int, count: int, now: float) -> list[dict[str, Any]]:
+    """Rows as the bridge hands them to the model (the node's ``describe_keys``)."""
     from ..protocol.manifest import manifest_key
 
     rows = []
@@ -273,43 +286,99 @@ def _rows(start: int, count: int, now: float) -> list[dict[str, Any]]:
     return rows
 
 
+def _resident_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def big_list(total: int = 100_000, batch: int = 1_000, rounds: int = 5) -> BigList:
+    """The window with ``total`` keys from a peer; updates of ``batch`` rows timed."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtCore import Qt
+    os.environ.setdefault("QT_API", "pyside6")
+    from dataclasses import replace
+
+    import qasync
+    from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
-    from ..gui.models import KeysModel
-    from ..gui.window import _table
+    from ..app.runtime import keep_large_buffers
+    from ..gui.bridge import NodeBridge
+    from ..gui.window import MainWindow
+    from ..protocol.circle import decode_invitation, encode_invitation
 
-    app = QApplication.instance() or QApplication([])
-    model = KeysModel()
-    view = _table(model, "keys")
-    view.resize(1000, 600)
-    view.sortByColumn(KeysModel.WHEN, Qt.SortOrder.DescendingOrder)
-    view.show()
-    app.processEvents()
-    now = time.time()
-    started = time.perf_counter()
-    for start in range(0, total, batch):
-        model.upsert(_rows(start, batch, now))
-        app.processEvents()
-    fill = time.perf_counter() - started
-    inserts, changes = [], []
-    made = total
-    for _ in range(rounds):
-        fresh = _rows(made, batch, now)  # rows made beforehand, as the bridge hands them over
-        made += batch
-        began = time.perf_counter()
-        model.upsert(fresh)
-        app.processEvents()
-        inserts.append(1000 * (time.perf_counter() - began))
-        changed = _rows(made - 10 * batch, batch, now)
-        for row in changed:
-            row["state"] = "saved"
-        began = time.perf_counter()
-        model.upsert(changed)
-        app.processEvents()
-        changes.append(1000 * (time.perf_counter() - began))
-    resident = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    view.close()
-    return BigList(model.rowCount(), fill, inserts, changes, resident)
+    keep_large_buffers()
+    root = Path(tempfile.mkdtemp(prefix="natakanu-list-"))
+    peer: subprocess.Popen[str] | None = None
+    try:
+        invitation = _prepare_peer_elsewhere(root / "peer", total)
+        bare = encode_invitation(replace(decode_invitation(invitation), hints=()))
+        peer = subprocess.Popen(
+            [*_PEER, "--data-dir", str(root / "peer"), "daemon", *_QUIET_LISTEN],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        assert peer.stdout is not None
+        peer_address = peer.stdout.readline().split()[-1]
+        app = QApplication.instance() or QApplication([])
+        loop = qasync.QEventLoop(app)
+        bridge = NodeBridge(root / "me", discovery=False)
+        window = MainWindow(bridge, QIcon())
+        window.show()
+
+        async def scenario() -> BigList:
+            runner = asyncio.ensure_future(bridge.run(("127.0.0.1", 0)))
+            while bridge.node is None:
+                await asyncio.sleep(0.05)
+            await bridge.node.join(bare)
+            began = time.monotonic()
+            await bridge.node.add_peer(peer_address)
+            while len(window.keys.rows()) < total:
+                await asyncio.sleep(0.05)
+                if time.monotonic() - began > 600:
+                    raise RuntimeError("the keys did not arrive in 10 minutes")
+            fill = time.monotonic() - began
+            await asyncio.sleep(1.0)
+            view = window.keys_view.viewport()
+            now = time.time()
+            inserts, changes = [], []
+            made = 10 * total
+            for _ in range(rounds):
+                fresh = _rows(made, batch, now)
+                made += batch
+                started = time.perf_counter()
+                window.keys.upsert(fresh)
+                view.repaint()  # until the table has drawn the result
+                inserts.append(1000 * (time.perf_counter() - started))
+                await asyncio.sleep(0.2)
+                changed = [dict(row, state="saved") for row in fresh]
+                started = time.perf_counter()
+                window.keys.upsert(changed)
+                view.repaint()
+                changes.append(1000 * (time.perf_counter() - started))
+                await asyncio.sleep(0.2)
+            resident = _resident_mb()
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            bridge.stop()
+            await runner
+            return BigList(len(window.keys.rows()), fill, inserts, changes, resident, peak)
+
+        try:
+            result: BigList = loop.run_until_complete(scenario())
+            return result
+        finally:
+            window.quitting = True
+            window.close()
+            loop.close()
+    finally:
+        if peer is not None:
+            peer.terminate()
+            peer.wait(30)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "prepare":
+        print(asyncio.run(_prepare_peer(Path(sys.argv[2]), int(sys.argv[3]))))

@@ -43,6 +43,7 @@ class RunningWindow:
         self.bridge = NodeBridge(data_dir, discovery=False)
         self.window = MainWindow(self.bridge, QIcon())
         self.task: asyncio.Task[None] | None = None
+        self.stopped = False
 
     async def start(self) -> RunningWindow:
         self.task = asyncio.ensure_future(self.bridge.run(("127.0.0.1", 0)))
@@ -56,6 +57,9 @@ class RunningWindow:
         return self.bridge.node
 
     async def stop(self) -> None:
+        if self.stopped:
+            return
+        self.stopped = True
         self.bridge.stop()
         if self.task is not None:
             await self.task
