@@ -418,10 +418,13 @@ class Gossip:
         ops_in_message = 0
         size = 0
         for batch in batches:
-            for piece in _split_batch(batch):
+            for n, piece in enumerate(_split_batch(batch)):
                 piece_size = 48 + 20 * len(piece.covered) + sum(map(_op_size, piece.ops))
+                # A message names each author once: the next piece of a cut batch always
+                # starts a message of its own.
                 if messages[-1][0] and (
-                    ops_in_message + len(piece.ops) > limits.MAX_OPS_PER_MESSAGE
+                    n > 0
+                    or ops_in_message + len(piece.ops) > limits.MAX_OPS_PER_MESSAGE
                     or size + piece_size > _SPLIT_BYTES
                 ):
                     messages.append(([], []))

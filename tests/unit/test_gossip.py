@@ -295,3 +295,17 @@ def test_batches_taken_before_a_forged_one_are_reported_before_the_link_closes()
     events = a.receive("x", encode_message(message))
     assert [type(e).__name__ for e in events] == ["OperationsLearned", "KeysChanged", "CloseLink"]
     assert a.list() == [b"genuine"] and a.links == []
+
+
+@pytest.mark.parametrize("keys", [1_500, 2_000, 3_000, 5_000])
+def test_an_author_with_thousands_of_keys_is_sent_in_messages_that_name_it_once(keys):
+    # One author's batch cut in pieces: two pieces in one message would name the author
+    # twice, which a receiver refuses (and closes the link).
+    a, b = peer(), peer()
+    wire = Wire(a, b)
+    for i in range(keys):
+        wire.take(0, a.advertise(f"archive {i:06}".encode()))
+    wire.link(0, 1)
+    wire.flush()
+    assert wire.closes(0) == wire.closes(1) == []
+    assert len(b.list()) == keys
