@@ -9,6 +9,7 @@
     │   └── LocalProtocolError      our own code misused a protocol object (a bug here)
     └── UsageError                  a person asked for something that cannot be done; the
         │                           message is a sentence that says what to do instead
+        ├── CannotListenError       the address or port to listen on is taken or not ours
         ├── KeyTooLargeError        a key longer than the protocol allows
         ├── NotEnoughSpaceError     a download would not fit on its disk
         └── DiskFullError           a disk filled up during a download (what was verified
@@ -49,3 +50,7 @@ class NotEnoughSpaceError(UsageError):
 
 class DiskFullError(UsageError):
     """A disk filled up during a download; every chunk verified so far is kept."""
+
+
+class CannotListenError(UsageError):
+    """The node cannot listen where it was told (the port is taken, or the address absent)."""

@@ -41,6 +41,19 @@ def _address(text: str) -> str:
     return text
 
 
+def _discovery_arguments(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--no-discovery", action="store_true", help="do not look for peers on the local network"
+    )
+    command.add_argument(
+        "--discovery-interface",
+        action="append",
+        default=[],
+        metavar="ADDRESS",
+        help="look for peers only on the interface with this IPv4 address (repeatable)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .net import hx4_endpoint
 
@@ -68,16 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="HOST:PORT",
         help="where other peers reach this one (default: the port in the settings)",
     )
-    window.add_argument(
-        "--no-discovery", action="store_true", help="do not look for peers on the local network"
-    )
-    window.add_argument(
-        "--discovery-interface",
-        action="append",
-        default=[],
-        metavar="ADDRESS",
-        help="look for peers only on the interface with this IPv4 address (repeatable)",
-    )
+    _discovery_arguments(window)
     window.add_argument("--exit-after-paint", action="store_true", help=argparse.SUPPRESS)
     window.add_argument("--screenshots", metavar="DIR", help=argparse.SUPPRESS)
 
@@ -97,16 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="HOST:PORT",
         help="a peer to connect to (again and again, until it answers)",
     )
-    daemon.add_argument(
-        "--no-discovery", action="store_true", help="do not look for peers on the local network"
-    )
-    daemon.add_argument(
-        "--discovery-interface",
-        action="append",
-        default=[],
-        metavar="ADDRESS",
-        help="look for peers only on the interface with this IPv4 address (repeatable)",
-    )
+    _discovery_arguments(daemon)
     daemon.add_argument("--name", default="", help="the name other peers see")
 
     keys = commands.add_parser("keys", help="list the known keys, sorted")

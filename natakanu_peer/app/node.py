@@ -29,7 +29,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from ..errors import KeyTooLargeError, RemoteProtocolError, UsageError
+from ..errors import CannotListenError, KeyTooLargeError, RemoteProtocolError, UsageError
 from ..hashing import BLAKE3
 from ..identity import Identity
 from ..net import tls
@@ -364,7 +364,7 @@ class Node:
             await site.start()
         except OSError as exc:
             await runner.cleanup()
-            raise UsageError(
+            raise CannotListenError(
                 f"Cannot listen on {host}:{port} ({exc.strerror}); choose another port "
                 "with --listen HOST:PORT."
             ) from exc

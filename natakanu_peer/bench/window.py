@@ -16,6 +16,7 @@ Everything runs on 127.0.0.1 with discovery off, offscreen.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import resource
 import shutil
@@ -24,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -133,7 +135,20 @@ def _prepare_peer_elsewhere(folder: Path, count: int) -> str:
     return done.stdout.strip().splitlines()[-1]
 
 
-def lag_under_load(file_bytes: int = 2 << 30, keys: int = 10_000) -> Lag:
+@dataclass
+class _Stage:
+    """A window with its node (not started yet) and a daemon holding keys, on 127.0.0.1."""
+
+    root: Path
+    loop: Any
+    bridge: Any
+    window: Any
+    invitation: str  # to the daemon's circle, without addresses
+    peer_address: str
+
+
+@contextlib.contextmanager
+def _stage(prefix: str, keys: int) -> Iterator[_Stage]:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ.setdefault("QT_API", "pyside6")
     from dataclasses import replace
@@ -148,7 +163,7 @@ def lag_under_load(file_bytes: int = 2 << 30, keys: int = 10_000) -> Lag:
     from ..protocol.circle import decode_invitation, encode_invitation
 
     keep_large_buffers()
-    root = Path(tempfile.mkdtemp(prefix="natakanu-lag-"))
+    root = Path(tempfile.mkdtemp(prefix=prefix))
     peer: subprocess.Popen[str] | None = None
     try:
         invitation = _prepare_peer_elsewhere(root / "peer", keys)
@@ -161,14 +176,30 @@ def lag_under_load(file_bytes: int = 2 << 30, keys: int = 10_000) -> Lag:
         )
         assert peer.stdout is not None
         peer_address = peer.stdout.readline().split()[-1]
-        film = root / "film.mov"
-        _write_file(film, file_bytes)
-
         app = QApplication.instance() or QApplication([])
         loop = qasync.QEventLoop(app)
         bridge = NodeBridge(root / "me", discovery=False)
         window = MainWindow(bridge, QIcon())
         window.show()
+        try:
+            yield _Stage(root, loop, bridge, window, bare, peer_address)
+        finally:
+            window.quitting = True
+            window.close()
+            loop.close()
+    finally:
+        if peer is not None:
+            peer.terminate()
+            peer.wait(30)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def lag_under_load(file_bytes: int = 2 << 30, keys: int = 10_000) -> Lag:
+    with _stage("natakanu-lag-", keys) as stage:
+        loop, bridge, window = stage.loop, stage.bridge, stage.window
+        bare, peer_address = stage.invitation, stage.peer_address
+        film = stage.root / "film.mov"
+        _write_file(film, file_bytes)
 
         async def scenario() -> Lag:
             runner = asyncio.ensure_future(bridge.run(("127.0.0.1", 0)))
@@ -220,18 +251,8 @@ def lag_under_load(file_bytes: int = 2 << 30, keys: int = 10_000) -> Lag:
                 [(round(1000 * lag), round(at - loop_began, 2)) for lag, at in worst],
             )
 
-        try:
-            result: Lag = loop.run_until_complete(scenario())
-            return result
-        finally:
-            window.quitting = True
-            window.close()
-            loop.close()
-    finally:
-        if peer is not None:
-            peer.terminate()
-            peer.wait(30)
-        shutil.rmtree(root, ignore_errors=True)
+        result: Lag = loop.run_until_complete(scenario())
+        return result
 
 
 def _write_file(path: Path, size: int) -> None:
@@ -295,38 +316,9 @@ def _resident_mb() -> float:
 
 def big_list(total: int = 100_000, batch: int = 1_000, rounds: int = 5) -> BigList:
     """The window with ``total`` keys from a peer; updates of ``batch`` rows timed."""
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    os.environ.setdefault("QT_API", "pyside6")
-    from dataclasses import replace
-
-    import qasync
-    from PySide6.QtGui import QIcon
-    from PySide6.QtWidgets import QApplication
-
-    from ..app.runtime import keep_large_buffers
-    from ..gui.bridge import NodeBridge
-    from ..gui.window import MainWindow
-    from ..protocol.circle import decode_invitation, encode_invitation
-
-    keep_large_buffers()
-    root = Path(tempfile.mkdtemp(prefix="natakanu-list-"))
-    peer: subprocess.Popen[str] | None = None
-    try:
-        invitation = _prepare_peer_elsewhere(root / "peer", total)
-        bare = encode_invitation(replace(decode_invitation(invitation), hints=()))
-        peer = subprocess.Popen(
-            [*_PEER, "--data-dir", str(root / "peer"), "daemon", *_QUIET_LISTEN],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
-        assert peer.stdout is not None
-        peer_address = peer.stdout.readline().split()[-1]
-        app = QApplication.instance() or QApplication([])
-        loop = qasync.QEventLoop(app)
-        bridge = NodeBridge(root / "me", discovery=False)
-        window = MainWindow(bridge, QIcon())
-        window.show()
+    with _stage("natakanu-list-", total) as stage:
+        bridge, window = stage.bridge, stage.window
+        bare, peer_address = stage.invitation, stage.peer_address
 
         async def scenario() -> BigList:
             runner = asyncio.ensure_future(bridge.run(("127.0.0.1", 0)))
@@ -365,18 +357,8 @@ def big_list(total: int = 100_000, batch: int = 1_000, rounds: int = 5) -> BigLi
             await runner
             return BigList(len(window.keys.rows()), fill, inserts, changes, resident, peak)
 
-        try:
-            result: BigList = loop.run_until_complete(scenario())
-            return result
-        finally:
-            window.quitting = True
-            window.close()
-            loop.close()
-    finally:
-        if peer is not None:
-            peer.terminate()
-            peer.wait(30)
-        shutil.rmtree(root, ignore_errors=True)
+        result: BigList = stage.loop.run_until_complete(scenario())
+        return result
 
 
 if __name__ == "__main__":

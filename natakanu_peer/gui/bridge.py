@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from ..errors import NatakanuError, UsageError
+from ..errors import CannotListenError, NatakanuError, UsageError
 
 if TYPE_CHECKING:
     from ..app.node import Node
@@ -98,13 +98,13 @@ class NodeBridge(QObject):
     async def run(self, listen_override: tuple[str, int] | None = None) -> None:
         """Run the node until ``stop``; called once, from the window's start."""
         from ..app.runtime import keep_large_buffers, running_node
-        from ..app.settings import DEFAULT_PORT, load_settings, read_settings_file
+        from ..app.settings import load_settings, read_settings_file
 
         keep_large_buffers()
-        settings = read_settings_file(self.data_dir)
-        listen = listen_override or ("0.0.0.0", settings.listen_port)
+        settings = await asyncio.to_thread(read_settings_file, self.data_dir)
         discovery = settings.discovery if self._discovery is None else self._discovery
-        try:
+
+        async def open_node(listen: tuple[str, int]) -> tuple[Any, Node]:
             context = running_node(
                 self.data_dir,
                 listen=listen,
@@ -112,22 +112,19 @@ class NodeBridge(QObject):
                 discovery=discovery,
                 discovery_interfaces=self._discovery_interfaces,
             )
-            node = await context.__aenter__()
-        except UsageError as exc:
+            return context, await context.__aenter__()
+
+        listen = listen_override or ("0.0.0.0", settings.listen_port)
+        try:
+            context, node = await open_node(listen)
+        except CannotListenError as exc:
             if listen_override or listen[1] == 0:
                 raise
-            # The chosen port is taken (another program, or a second copy): any free port
-            # still lets this peer reach others and be reached by those it dials.
+            # The chosen port is taken (another program): any free port still lets this
+            # peer reach others and be reached by those it dials.
             self.listen_note = str(exc)
             log.warning("%s; listening on any free port instead", exc)
-            context = running_node(
-                self.data_dir,
-                listen=("0.0.0.0", 0),
-                display_name=settings.display_name,
-                discovery=discovery,
-                discovery_interfaces=self._discovery_interfaces,
-            )
-            node = await context.__aenter__()
+            context, node = await open_node(("0.0.0.0", 0))
         try:
             self.node = node
             self.settings = await load_settings(node.db)
@@ -144,8 +141,6 @@ class NodeBridge(QObject):
             await self._poll()
             await self._refresh_circles()
             self._poll_timer.start(POLL_MS)
-            if settings.listen_port != DEFAULT_PORT and listen_override is None:
-                log.info("listening on %s", node.listen_address)
             await self._stop.wait()
         finally:
             self._poll_timer.stop()
@@ -331,6 +326,9 @@ class NodeBridge(QObject):
     def _publish_transfers(self) -> None:
         now = time.monotonic()
         rows: list[dict[str, Any]] = []
+        under_way = {row["hash"] for row in self._downloads}
+        for gone in [h for h in self._speeds if h not in under_way]:
+            del self._speeds[gone]
         for row in self._downloads:
             row = dict(row, kind="download", id=row["hash"])
             row["rate"] = self._rate(row["hash"], int(row["done"]), now)

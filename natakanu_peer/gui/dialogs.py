@@ -6,6 +6,7 @@ anything reaches the node; it returns plain values and never calls the node itse
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -201,6 +202,24 @@ class JoinDialog(QDialog):
         self.accept()
 
 
+def _error_line_and_buttons(
+    dialog: QDialog, layout: QVBoxLayout, check: Callable[[], None]
+) -> QLabel:
+    """A line for what to change, then OK and Cancel (OK checks before accepting)."""
+    error = QLabel()
+    error.setTextFormat(Qt.TextFormat.PlainText)
+    error.setWordWrap(True)
+    error.setStyleSheet("color: #b3261e")
+    layout.addWidget(error)
+    buttons = QDialogButtonBox(
+        QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+    )
+    buttons.accepted.connect(check)
+    buttons.rejected.connect(dialog.reject)
+    layout.addWidget(buttons)
+    return error
+
+
 def _is_address(text: str) -> bool:
     host, _, port = text.rpartition(":")
     return bool(host) and port.isdigit() and 0 < int(port) < 65536
@@ -225,15 +244,7 @@ class AddressDialog(QDialog):
         self.address.setPlaceholderText("192.168.1.20:4700")
         self.address.setAccessibleName(self.tr("Address"))
         layout.addWidget(self.address)
-        self.error = QLabel()
-        self.error.setStyleSheet("color: #b3261e")
-        layout.addWidget(self.error)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.accepted.connect(self._check)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
+        self.error = _error_line_and_buttons(self, layout, self._check)
 
     def _check(self) -> None:
         if not _is_address(self.address.text().strip()):
@@ -257,15 +268,7 @@ class AddKeyDialog(QDialog):
         layout.addWidget(self.key)
         self.as_text = QCheckBox(self.tr("Share it as text, exactly as written"))
         layout.addWidget(self.as_text)
-        self.error = QLabel()
-        self.error.setStyleSheet("color: #b3261e")
-        layout.addWidget(self.error)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.accepted.connect(self._check)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
+        self.error = _error_line_and_buttons(self, layout, self._check)
 
     def value(self) -> bytes:
         text = self.key.text().strip()

@@ -464,13 +464,7 @@ class MainWindow(QMainWindow):
         return [r for r in rows if r]
 
     def _selected_hashes(self) -> list[str]:
-        hashes = []
-        for row in self.selected_rows():
-            if row.get("hash"):
-                hashes.append(str(row["hash"]))
-            elif str(row.get("id", "")).startswith("share-"):
-                continue
-        return hashes
+        return [str(row["hash"]) for row in self.selected_rows() if row.get("hash")]
 
     def _update_actions(self) -> None:
         rows = self.selected_rows()

@@ -17,6 +17,18 @@ from natakanu_peer.gui.models import ROW_ROLE, KeysModel
 from .conftest import until
 
 
+def slow_disk(monkeypatch, node, seconds: float):
+    """Make ``node`` read each chunk ``seconds`` late (time to pause); the real reader back."""
+    read_chunk = node.content.read_chunk
+
+    async def slow(hash_):
+        await asyncio.sleep(seconds)
+        return await read_chunk(hash_)
+
+    monkeypatch.setattr(node.content, "read_chunk", slow)
+    return read_chunk
+
+
 def rows(running) -> list[dict]:
     return running.window.keys.rows()
 
@@ -124,13 +136,7 @@ async def test_download_pause_and_resume_through_the_widgets(windows, tmp_path, 
     film.write_bytes(os.urandom(48 << 20))  # 12 different chunks
     await marie.node.share([film])
     # Marie's disk is slow, so that there is time to pause.
-    read_chunk = marie.node.content.read_chunk
-
-    async def slow(hash_):
-        await asyncio.sleep(0.15)
-        return await read_chunk(hash_)
-
-    monkeypatch.setattr(marie.node.content, "read_chunk", slow)
+    slow_disk(monkeypatch, marie.node, 0.15)
     await until(lambda: (r := row_named(me, "Nitassinan.mp4")) and r["state"] == "available")
 
     select(me, "Nitassinan.mp4")
@@ -163,13 +169,7 @@ async def test_cancelling_a_download_removes_what_was_fetched(windows, tmp_path,
     film = tmp_path / "long.mp4"
     film.write_bytes(os.urandom(40 << 20))
     await marie.node.share([film])
-    read_chunk = marie.node.content.read_chunk
-
-    async def slow(hash_):
-        await asyncio.sleep(0.2)
-        return await read_chunk(hash_)
-
-    monkeypatch.setattr(marie.node.content, "read_chunk", slow)
+    slow_disk(monkeypatch, marie.node, 0.2)
     await until(lambda: (r := row_named(me, "long.mp4")) and r["state"] == "available")
     select(me, "long.mp4")
     me.window.download_action.trigger()

@@ -12,7 +12,7 @@ from natakanu_peer.app.settings import load_settings
 from natakanu_peer.gui import dialogs
 
 from .conftest import RunningWindow, until
-from .test_window import row_named, select
+from .test_window import row_named, select, slow_disk
 
 
 async def test_keeping_everything_asks_with_the_space_then_fetches_all(
@@ -123,13 +123,7 @@ async def test_a_paused_download_stays_paused_after_a_restart_and_resumes(
     film = tmp_path / "long.mp4"
     film.write_bytes(os.urandom(32 << 20))
     [shared] = await marie.node.share([film])
-    read_chunk = marie.node.content.read_chunk
-
-    async def slow(hash_):
-        await asyncio.sleep(0.2)
-        return await read_chunk(hash_)
-
-    monkeypatch.setattr(marie.node.content, "read_chunk", slow)
+    read_chunk = slow_disk(monkeypatch, marie.node, 0.2)
     await until(lambda: (r := row_named(me, "long.mp4")) and r["state"] == "available")
     job = await me.node.download(bytes.fromhex(shared["key"]))
     await until(lambda: job.download is not None)
