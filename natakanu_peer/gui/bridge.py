@@ -75,6 +75,7 @@ class NodeBridge(QObject):
         self._discovery_interfaces = discovery_interfaces
         self.node: Node | None = None
         self.settings: Settings | None = None
+        self.ready = False  # the node runs and the window has its first full picture
         self._shown: set[bytes] = set()
         self._dirty_keys: set[bytes] = set()
         self._announce_new = False  # after the first full list, new items are news
@@ -141,8 +142,10 @@ class NodeBridge(QObject):
             await self._poll()
             await self._refresh_circles()
             self._poll_timer.start(POLL_MS)
+            self.ready = True
             await self._stop.wait()
         finally:
+            self.ready = False
             self._poll_timer.stop()
             self._sync_timer.stop()
             for task in list(self._tasks):

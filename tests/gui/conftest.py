@@ -12,6 +12,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_API", "pyside6")
 
 import pytest
+import pytestqt.plugin
 import qasync
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
@@ -19,9 +20,39 @@ from PySide6.QtWidgets import QApplication
 from natakanu_peer.gui.bridge import NodeBridge
 from natakanu_peer.gui.window import MainWindow
 
+_loops: list[qasync.QEventLoop] = []
+
+
+def _qasync_loop() -> qasync.QEventLoop:
+    loop = qasync.QEventLoop(QApplication.instance() or QApplication([]))
+    _loops[:] = [loop]
+    return loop
+
 
 def pytest_asyncio_loop_factories(config: Any, item: Any) -> dict[str, Callable[[], Any]]:
-    return {"qasync": lambda: qasync.QEventLoop(QApplication.instance() or QApplication([]))}
+    return {"qasync": _qasync_loop}
+
+
+def _process_events_as_the_loop() -> None:
+    """pytest-qt processes Qt events between a test's phases, when the asyncio loop is not
+    running. qasync runs its callbacks from Qt timers, so a task may step there, and anything
+    that asks for the running loop (an ``asyncio.Event``, a sleep) then fails. The loop is
+    marked running for that moment, as it is whenever the application processes events."""
+    app = QApplication.instance()
+    if app is None:
+        return
+    loop = _loops[0] if _loops and not _loops[0].is_closed() else None
+    if loop is None or asyncio._get_running_loop() is not None:
+        app.processEvents()
+        return
+    asyncio._set_running_loop(loop)
+    try:
+        app.processEvents()
+    finally:
+        asyncio._set_running_loop(None)
+
+
+pytestqt.plugin._process_events = _process_events_as_the_loop  # type: ignore[attr-defined]
 
 
 async def until(condition: Callable[[], Any], timeout: float = 20.0) -> Any:
@@ -47,7 +78,7 @@ class RunningWindow:
 
     async def start(self) -> RunningWindow:
         self.task = asyncio.ensure_future(self.bridge.run(("127.0.0.1", 0)))
-        await until(lambda: self.bridge.node is not None and self.window.settings is not None)
+        await until(lambda: self.bridge.ready and self.window.settings is not None)
         self.window.show()
         return self
 
