@@ -79,7 +79,7 @@ from ..protocol.gossip import (
     SendTo,
 )
 from ..protocol.gossip_messages import OpKind
-from ..protocol.keyset import KeySet
+from ..protocol.keyset import KeySet, key_as_text
 from ..protocol.manifest import decode_manifest, manifest_digest_of_key
 from ..storage import catalog, state
 from ..storage.content import ContentStore, Download
@@ -252,7 +252,10 @@ class Node:
         self._listeners: list[Listener] = []
         self._signatures = CheckedSignatures()
         #: Per key of the active circle: when first seen here, and whether hidden here.
-        self._notes: dict[bytes, tuple[float, bool]] = {}
+        # When each key was first seen here, and the keys hidden here: two structures, not a
+        # tuple per key, which would cost 6 MB more for 100,000 keys.
+        self._first_seen: dict[bytes, float] = {}
+        self._hidden: set[bytes] = set()
         self._new_keys: list[bytes] = []  # advertised in operations learned, maybe new
         self._manifests_wanted: dict[str, None] = {}  # an ordered set
         self._manifests_missing: set[str] = set()  # no linked peer had it; asked again later
@@ -321,7 +324,7 @@ class Node:
         self.membership, self.circle_name, self.gossip = membership, name, gossip
         self.content.circle_id = circle.circle_id
         self.flagged = {}
-        self._notes = await self.db.call(catalog.key_notes, circle.topic)
+        self._first_seen, self._hidden = await self.db.call(catalog.key_notes, circle.topic)
         self._manifests_wanted.clear()
         self._manifests_missing.clear()
         self._keys_changed(gossip.list())
@@ -670,7 +673,7 @@ class Node:
                 "advertisers": [a.hex() for a in self.gossip.keyset.advertisers(key)],
                 "mine": self.identity.public_key in self.gossip.keyset.advertisers(key),
             }
-            text = _as_text(key)
+            text = key_as_text(key)
             if text is not None:
                 entry["text"] = text
             digest = manifest_digest_of_key(key)
@@ -822,11 +825,12 @@ class Node:
         candidates = keys if keys is not None else self._new_keys
         self._new_keys = []
         listed = self.gossip.keyset
-        new = list(dict.fromkeys(k for k in candidates if k not in self._notes and k in listed))
+        noted = self._first_seen
+        new = list(dict.fromkeys(k for k in candidates if k not in noted and k in listed))
         if new:
             now = time.time()
             for key in new:
-                self._notes[key] = (now, False)
+                self._first_seen[key] = now
             self._spawn(self.db.call(catalog.note_keys, self.circle.topic, new, now))
             for key in new:
                 digest = manifest_digest_of_key(key)
@@ -868,16 +872,15 @@ class Node:
         rows = []
         for key in keys:
             advertisers = self.gossip.keyset.advertisers(key)
-            first_seen, hidden = self._notes.get(key, (None, False))
             entry: dict[str, Any] = {
                 "key": key,
-                "text": _as_text(key),
+                "text": key_as_text(key),
                 "mine": me in advertisers,
                 "sharers": [
                     "" if a == me else (names.get(a.hex()) or a.hex()[:8]) for a in advertisers
                 ],
-                "first_seen": first_seen,
-                "hidden": hidden,
+                "first_seen": self._first_seen.get(key),
+                "hidden": key in self._hidden,
                 "hash": digests.get(key),
                 "state": "key",
             }
@@ -926,8 +929,11 @@ class Node:
 
     async def hide(self, key: bytes, hidden: bool = True) -> None:
         """Hide a key of others here only (or show it again); it stays in the circle."""
-        first_seen = self._notes.get(key, (time.time(), False))[0]
-        self._notes[key] = (first_seen, hidden)
+        self._first_seen.setdefault(key, time.time())
+        if hidden:
+            self._hidden.add(key)
+        else:
+            self._hidden.discard(key)
         await self.db.call(catalog.set_hidden, self.circle.topic, key, hidden, time.time())
         self._emit("items", keys=[key])
 
@@ -1116,7 +1122,7 @@ class Node:
                     self._new_keys.extend(
                         op.key
                         for op in ops
-                        if op.kind == OpKind.ADVERTISE and op.key not in self._notes
+                        if op.kind == OpKind.ADVERTISE and op.key not in self._first_seen
                     )
                     author_state = self.gossip.keyset.author(author)
                     covered = author_state.covered.intervals if author_state else ()
@@ -1778,11 +1784,3 @@ def _digest_text(value: object) -> str:
     if len(text) != 64 or any(c not in "0123456789abcdef" for c in text):
         raise UsageError("Say which item with its 64-character content hash.")
     return text
-
-
-def _as_text(key: bytes) -> str | None:
-    try:
-        text = key.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    return text if text.isprintable() else None

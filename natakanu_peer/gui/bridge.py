@@ -47,8 +47,10 @@ class NodeBridge(QObject):
 
     started = Signal(dict)  # status
     stopped = Signal()
-    keys_updated = Signal(list)  # rows (dicts) to add or replace
-    keys_removed = Signal(list)  # keys (bytes) gone from the list
+    # ``object``, not ``list``: a list signal is converted to Qt's types and back, which
+    # copies every row (100 MB for 100,000 keys) and spends time doing it.
+    keys_updated = Signal(object)  # rows (dicts) to add or replace
+    keys_removed = Signal(object)  # keys (bytes) gone from the list
     keys_reset = Signal()  # the circle changed: start from an empty list
     peers_changed = Signal(list)
     transfers_changed = Signal(list)  # downloads and shares under way

@@ -12,7 +12,7 @@ and transfers, a few rows each, are sorted by the view.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from PySide6.QtCore import (
@@ -23,6 +23,8 @@ from PySide6.QtCore import (
     Qt,
 )
 
+from ..protocol.keyset import key_as_text
+from ..protocol.manifest import manifest_digest_of_key, manifest_key
 from .text import duration_text, key_text, rate_text, size_text, when_text, words
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -132,6 +134,69 @@ class _RowsModel(QAbstractTableModel):
         self.endResetModel()
 
 
+class KeyRow:
+    """One key as the list holds it, read like the node's row (``row["name"]``, ``row.get``).
+
+    The list may hold 100,000 of them, so a row is small: slots instead of a dict, the same
+    tuple of sharer names for every row they share, and what can be derived from the key
+    (its hash, its text) derived when asked instead of stored.
+    """
+
+    __slots__ = (
+        "first_seen",
+        "hidden",
+        "key",
+        "mine",
+        "more",
+        "name",
+        "order",
+        "sharers",
+        "size",
+        "state",
+    )
+    _STORED = ("key", "mine", "sharers", "first_seen", "hidden", "state", "name", "size")
+    _DERIVED = ("hash", "text")
+
+    def __init__(self, row: Mapping[str, Any], sharers: tuple[str, ...]) -> None:
+        self.key: bytes = row["key"]
+        self.mine: bool = bool(row.get("mine"))
+        self.sharers = sharers
+        self.first_seen: float | None = row.get("first_seen")
+        self.hidden: bool = bool(row.get("hidden"))
+        self.state: str | None = row.get("state")
+        self.name: str | None = row.get("name")
+        self.size: int | None = row.get("size")
+        # The few fields only some rows have (path, folder, received_at...).
+        more = {
+            k: v
+            for k, v in row.items()
+            if k not in self._STORED and k not in self._DERIVED and v is not None
+        }
+        self.more: dict[str, Any] | None = more or None
+        self.order: tuple[Any, bytes] = ((), self.key)  # its sort value, set by the model
+
+    def get(self, field: str, default: Any = None) -> Any:
+        if field in self._STORED:
+            value = getattr(self, field)
+        elif field == "hash":
+            digest = manifest_digest_of_key(self.key)
+            value = None if digest is None else digest.hex()
+        elif field == "text":
+            value = None if manifest_digest_of_key(self.key) is not None else key_as_text(self.key)
+        else:
+            value = self.more.get(field) if self.more else None
+        return default if value is None else value
+
+    def __getitem__(self, field: str) -> Any:
+        value = self.get(field)
+        if value is None and field != "key":
+            raise KeyError(field)
+        return value
+
+    def __repr__(self) -> str:
+        return f"KeyRow({self.key!r}, state={self.state!r}, name={self.name!r})"
+
+
 class KeysModel(QAbstractTableModel):
     """The circle's keys: shared items with their name, size, sharers and state; plain keys.
 
@@ -146,8 +211,8 @@ class KeysModel(QAbstractTableModel):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._rows: dict[bytes, dict[str, Any]] = {}  # every row, shown or not
-        self._value: dict[bytes, tuple[Any, bytes]] = {}  # its sort value, for every row
+        self._rows: dict[bytes, KeyRow] = {}  # every row, shown or not
+        self._sharers: dict[tuple[str, ...], tuple[str, ...]] = {}  # one tuple per set of names
         self._all: list[tuple[Any, bytes]] = []  # every row's sort value, ascending
         self._order: list[tuple[Any, bytes]] = []  # the shown rows' sort values, ascending
         self._shown: list[bytes] = []  # the shown rows, in display order
@@ -195,8 +260,9 @@ class KeysModel(QAbstractTableModel):
         before = self._persistent_keys()
         self._column = column
         self._descending = order == Qt.SortOrder.DescendingOrder
-        self._value = {key: (self._sort_value(row), key) for key, row in self._rows.items()}
-        self._all = sorted(self._value.values())
+        for key, row in self._rows.items():
+            row.order = (self._sort_value(row), key)
+        self._all = sorted(row.order for row in self._rows.values())
         self._order = [v for v in self._all if self._visible(self._rows[v[1]])]
         self._display()
         self._restore_persistent(before)
@@ -204,12 +270,12 @@ class KeysModel(QAbstractTableModel):
 
     # -------------------------------------------------------------- what is shown
 
-    def label(self, row: dict[str, Any]) -> str:
+    def label(self, row: KeyRow) -> str:
         if row.get("hash") is None:
-            return key_text(row["key"], row.get("text"))
+            return key_text(row.key, row.get("text"))
         return str(row.get("name") or self.tr("(name not known yet)"))
 
-    def state_text(self, row: dict[str, Any]) -> str:
+    def state_text(self, row: KeyRow) -> str:
         state = row.get("state")
         transfer = self._progress.get(row.get("hash") or "")
         if transfer is not None and transfer.get("state") == "downloading":
@@ -224,11 +290,11 @@ class KeysModel(QAbstractTableModel):
             "shared": self.tr("Shared by me"),
         }.get(str(state), "")
 
-    def sharers_text(self, row: dict[str, Any]) -> str:
-        names = [n if n else self.tr("me") for n in row.get("sharers", [])]
+    def sharers_text(self, row: KeyRow) -> str:
+        names = [n if n else self.tr("me") for n in row.sharers]
         return ", ".join(names)
 
-    def cell(self, row: dict[str, Any], column: int, role: int) -> Any:
+    def cell(self, row: KeyRow, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.DisplayRole:
             if column == self.NAME:
                 return self.label(row)
@@ -245,12 +311,12 @@ class KeysModel(QAbstractTableModel):
             if transfer is not None and transfer.get("size"):
                 return int(100 * transfer["done"] / transfer["size"])
         elif role == Qt.ItemDataRole.ToolTipRole and column == self.NAME:
-            return row["key"].hex()
+            return row.key.hex()
         elif role == Qt.ItemDataRole.TextAlignmentRole and column == self.SIZE:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
-    def _sort_value(self, row: dict[str, Any]) -> Any:
+    def _sort_value(self, row: KeyRow) -> Any:
         column = self._column
         if column == self.NAME:
             return self.label(row).casefold()
@@ -262,12 +328,12 @@ class KeysModel(QAbstractTableModel):
             return row.get("first_seen") or 0.0
         return str(row.get("state"))
 
-    def _visible(self, row: dict[str, Any]) -> bool:
-        if row.get("hidden") and not self._show_hidden:
+    def _visible(self, row: KeyRow) -> bool:
+        if row.hidden and not self._show_hidden:
             return False
         if not self._needle:
             return True
-        words = f"{self.label(row)} {self.sharers_text(row)} {row['key'].hex()}"
+        words = f"{self.label(row)} {self.sharers_text(row)} {row.key.hex()}"
         return self._needle in words.casefold()
 
     def _display(self) -> None:
@@ -277,7 +343,7 @@ class KeysModel(QAbstractTableModel):
         self._shown = shown
 
     def _position(self, key: bytes) -> int:
-        place = bisect.bisect_left(self._order, self._value[key])
+        place = bisect.bisect_left(self._order, self._rows[key].order)
         return len(self._order) - 1 - place if self._descending else place
 
     def _persistent_keys(self) -> list[tuple[QModelIndex, bytes]]:
@@ -291,7 +357,7 @@ class KeysModel(QAbstractTableModel):
         old, new = [], []
         for index, key in before:
             old.append(index)
-            if key in self._value and self._visible(self._rows[key]):
+            if key in self._rows and self._visible(self._rows[key]):
                 new.append(self.index(self._position(key), index.column()))
             else:
                 new.append(QModelIndex())
@@ -300,25 +366,33 @@ class KeysModel(QAbstractTableModel):
 
     # -------------------------------------------------------------- snapshots
 
-    def row(self, ident: Any) -> dict[str, Any] | None:
+    def row(self, ident: Any) -> KeyRow | None:
         return self._rows.get(ident)
 
-    def rows(self) -> list[dict[str, Any]]:
+    def rows(self) -> list[KeyRow]:
         """Every row known, shown or filtered out."""
         return list(self._rows.values())
 
-    def shown_rows(self) -> list[dict[str, Any]]:
+    def shown_rows(self) -> list[KeyRow]:
         return [self._rows[key] for key in self._shown]
 
-    def upsert(self, rows: Iterable[dict[str, Any]]) -> None:
-        """Add or replace rows by key: one insertion and one layout change at most."""
+    def _compact(self, row: Mapping[str, Any]) -> KeyRow:
+        names = tuple(row.get("sharers") or ())
+        sharers = self._sharers.setdefault(names, names)
+        return KeyRow(row, sharers)
+
+    def upsert(self, rows: Iterable[Mapping[str, Any]]) -> None:
+        """Add or replace rows (the node's dicts) by key: one insertion and one layout change
+        at most."""
         updates = []
-        for row in rows:
-            key = row["key"]
+        for given in rows:
+            row = self._compact(given)
+            key = row.key
             old_row = self._rows.get(key)
             was_shown = old_row is not None and self._visible(old_row)
-            value = (self._sort_value(row), key)
-            updates.append((key, row, self._value.get(key), value, was_shown, self._visible(row)))
+            row.order = value = (self._sort_value(row), key)
+            old_value = None if old_row is None else old_row.order
+            updates.append((key, row, old_value, value, was_shown, self._visible(row)))
         # Rows leaving the list go first, found by the sort values they have now.
         leaving = [u[0] for u in updates if u[4] and not u[5]]
         if leaving:
@@ -331,7 +405,6 @@ class KeysModel(QAbstractTableModel):
         changed: list[bytes] = []
         for key, row, old_value, value, was_shown, visible in updates:
             self._rows[key] = row
-            self._value[key] = value
             if old_value != value:
                 if old_value is not None:
                     stale_all.add(old_value)
@@ -372,7 +445,7 @@ class KeysModel(QAbstractTableModel):
     def _hide(self, keys: list[bytes]) -> None:
         """Take shown rows out of the list (filtered out now, or removed)."""
         if len(keys) > 64:
-            gone = {self._value[key] for key in keys}
+            gone = {self._rows[key].order for key in keys}
             self.beginResetModel()
             self._order = [v for v in self._order if v not in gone]
             self._display()
@@ -382,7 +455,7 @@ class KeysModel(QAbstractTableModel):
             place = self._position(key)
             self.beginRemoveRows(QModelIndex(), place, place)
             del self._shown[place]
-            del self._order[bisect.bisect_left(self._order, self._value[key])]
+            del self._order[bisect.bisect_left(self._order, self._rows[key].order)]
             self.endRemoveRows()
 
     def remove(self, keys: Iterable[bytes]) -> None:
@@ -390,16 +463,16 @@ class KeysModel(QAbstractTableModel):
         shown = [key for key in known if self._visible(self._rows[key])]
         if shown:
             self._hide(shown)
-        gone = {self._value[key] for key in known}
+        gone = {self._rows[key].order for key in known}
         if gone:
             self._all = [v for v in self._all if v not in gone]
         for key in known:
             del self._rows[key]
-            del self._value[key]
 
     def clear(self) -> None:
         self.beginResetModel()
-        self._rows, self._value, self._all, self._order, self._shown = {}, {}, [], [], []
+        self._rows, self._all, self._order, self._shown = {}, [], [], []
+        self._sharers = {}
         self.endResetModel()
 
     def set_text(self, text: str) -> None:
@@ -422,8 +495,6 @@ class KeysModel(QAbstractTableModel):
         progress = {t["hash"]: t for t in transfers if t.get("kind") == "download"}
         touched = set(progress) | set(self._progress)
         self._progress = progress
-        from ..protocol.manifest import manifest_key
-
         for hash_ in touched:
             key = manifest_key(bytes.fromhex(hash_))
             if key in self._rows and self._visible(self._rows[key]):

@@ -458,7 +458,9 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ selection
 
-    def selected_rows(self) -> list[dict[str, Any]]:
+    def selected_rows(self) -> list[Any]:
+        """The rows selected in the tab shown: items (``KeyRow``) or transfers (dicts), both
+        read with ``row["field"]`` and ``row.get("field")``."""
         view = self.transfers_view if self.tabs.currentIndex() == 2 else self.keys_view
         rows = [index.data(ROW_ROLE) for index in view.selectionModel().selectedRows()]
         return [r for r in rows if r]

@@ -32,6 +32,16 @@ Verify = Callable[[bytes, bytes, bytes], bool]
 _MASK64 = (1 << 64) - 1
 
 
+def key_as_text(key: bytes) -> str | None:
+    """A key as people read it when it is printable UTF-8 text (an address such as
+    ``hyper://...``); None when it is binary (then it is shown in hex)."""
+    try:
+        text = key.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return text if text.isprintable() else None
+
+
 @dataclass(eq=False)
 class AuthorState:
     """What this replica knows of one author."""

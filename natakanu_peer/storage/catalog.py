@@ -27,14 +27,17 @@ def note_keys(conn: sqlite3.Connection, topic: str, keys: list[bytes], now: floa
         )
 
 
-def key_notes(conn: sqlite3.Connection, topic: str) -> dict[bytes, tuple[float, bool]]:
-    """Every noted key of ``topic``: when it was first seen, and whether it is hidden here."""
-    return {
-        bytes(key): (float(first_seen), bool(hidden))
-        for key, first_seen, hidden in conn.execute(
-            "SELECT key, first_seen, hidden FROM key_notes WHERE topic = ?", (topic,)
-        )
-    }
+def key_notes(conn: sqlite3.Connection, topic: str) -> tuple[dict[bytes, float], set[bytes]]:
+    """Every noted key of ``topic`` with when it was first seen; the keys hidden here."""
+    first_seen: dict[bytes, float] = {}
+    hidden: set[bytes] = set()
+    for key, seen_at, is_hidden in conn.execute(
+        "SELECT key, first_seen, hidden FROM key_notes WHERE topic = ?", (topic,)
+    ):
+        first_seen[bytes(key)] = float(seen_at)
+        if is_hidden:
+            hidden.add(bytes(key))
+    return first_seen, hidden
 
 
 def set_hidden(conn: sqlite3.Connection, topic: str, key: bytes, hidden: bool, now: float) -> None:

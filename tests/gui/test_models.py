@@ -225,3 +225,34 @@ def test_peers_and_transfers_models_within_qt_rules(qtmodeltester):
     qtmodeltester.check(transfers, force_py=True)
     assert transfers.index(0, TransfersModel.PROGRESS).data() == "50 B of 100 B"
     assert transfers.index(1, TransfersModel.STATE).data().startswith("Preparing to share")
+
+
+def test_a_compact_row_reads_like_the_nodes_row():
+    model = KeysModel()
+    item = key_row(7, path="/tmp/film 7.mp4", sharers=["Marie", "Jean"])
+    plain = {
+        "key": b"hyper://archive-7",
+        "text": "hyper://archive-7",
+        "hash": None,
+        "mine": True,
+        "sharers": ["Marie", "Jean"],
+        "first_seen": 5.0,
+        "hidden": False,
+        "state": "key",
+    }
+    model.upsert([item, plain])
+    row = model.row(item["key"])
+    assert row is not None
+    for field, value in item.items():
+        assert row.get(field) == (tuple(value) if field == "sharers" else value), field
+    assert row["hash"] == item["hash"] and row.get("folder") is None
+    other = model.row(plain["key"])
+    assert other is not None
+    assert other.get("text") == "hyper://archive-7" and other.get("hash") is None
+    assert other["mine"] is True
+    assert other.sharers is row.sharers  # one tuple of names for every row they share
+    binary = dict(plain, key=bytes(range(20)), text=None)
+    model.upsert([binary])
+    assert model.row(binary["key"]).get("text") is None
+    names = [model.index(r, KeysModel.NAME).data() for r in range(model.rowCount())]
+    assert bytes(range(20)).hex() in names and "hyper://archive-7" in names

@@ -25,7 +25,7 @@ async def test_window_and_daemon_share_keys_and_files(windows, tmp_path):
 
         await asyncio.to_thread(daemon.cli, "advertise", "--text", "hyper://from-the-daemon")
         await until(lambda: row_named(me, "hyper://from-the-daemon"))
-        assert row_named(me, "hyper://from-the-daemon")["sharers"] == ["Daemon"]
+        assert row_named(me, "hyper://from-the-daemon")["sharers"] == ("Daemon",)
 
         film = tmp_path / "Court métrage.mp4"
         film.write_bytes(os.urandom(9 << 20))
