@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import json
 import os
 import resource
 import shutil
@@ -361,6 +363,21 @@ def big_list(total: int = 100_000, batch: int = 1_000, rounds: int = 5) -> BigLi
         return result
 
 
+def big_list_alone(total: int = 100_000) -> BigList:
+    """``big_list`` in a fresh process: the resident memory is that of a window holding the
+    keys, not of one that also ran the other benchmarks (hashing gigabytes leaves buffers
+    kept for reuse)."""
+    done = subprocess.run(
+        [PYTHON, "-m", "natakanu_peer.bench.window", "list", str(total)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return BigList(**json.loads(done.stdout.strip().splitlines()[-1]))
+
+
 if __name__ == "__main__":
     if len(sys.argv) == 4 and sys.argv[1] == "prepare":
         print(asyncio.run(_prepare_peer(Path(sys.argv[2]), int(sys.argv[3]))))
+    elif len(sys.argv) == 3 and sys.argv[1] == "list":
+        print(json.dumps(dataclasses.asdict(big_list(int(sys.argv[2])))))

@@ -20,7 +20,40 @@ from pathlib import Path
 from typing import Any
 
 I18N = Path(__file__).with_name("i18n")
-ICON = Path(__file__).with_name("icons") / "natakanu-peer.svg"
+# The icon's one source is ``resources/icons/natakanu-peer.svg``; wheels and bundles carry a
+# copy beside this module (see setup.py and the packaging spec), a source checkout has only
+# the original.
+ICON_PLACES = (
+    Path(__file__).with_name("icons") / "natakanu-peer.svg",
+    Path(__file__).parents[2] / "resources" / "icons" / "natakanu-peer.svg",
+)
+
+
+def icon_path() -> Path | None:
+    return next((place for place in ICON_PLACES if place.is_file()), None)
+
+
+#: Fonts a bundle carries (the portable archive may land on a system without any).
+BUNDLED_FONTS = Path(__file__).with_name("fonts")
+
+
+def _fonts_for_bare_systems(app: Any) -> None:
+    """Without any font on the system Qt draws every letter as an empty box: then use the
+    fonts the bundle carries (DejaVu Sans covers Latin, French and Canadian syllabics)."""
+    from PySide6.QtGui import QFont, QFontDatabase
+
+    if QFontDatabase.families() or not BUNDLED_FONTS.is_dir():
+        return
+    families: list[str] = []
+    for font in sorted(BUNDLED_FONTS.glob("*.ttf")):
+        families += QFontDatabase.applicationFontFamilies(
+            QFontDatabase.addApplicationFont(str(font))
+        )
+    if families:
+        log.info("no font on this system; using the bundled %s", families[0])
+        app.setFont(QFont(families[0]))
+
+
 LOG_NAME = "natakanu-peer.log"
 
 log = logging.getLogger(__name__)
@@ -85,9 +118,11 @@ def run_window(
     app.setOrganizationName("Natakanu")
     app.setDesktopFileName("natakanu-peer")
     app.setQuitOnLastWindowClosed(False)
+    _fonts_for_bare_systems(app)
     settings = read_settings_file(data_dir)
     language = install_translators(app, settings.language)
-    icon = QIcon(str(ICON))
+    found = icon_path()
+    icon = QIcon(str(found)) if found else QIcon()
     app.setWindowIcon(icon)
 
     from .bridge import NodeBridge
