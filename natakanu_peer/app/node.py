@@ -1561,9 +1561,12 @@ class Node:
             job.download = download
             job.waiting = list(download.missing())
         self._fetches[manifest_hash] = job
-        self._pump()
-        if download is not None and not job.waiting:
+        # Decided before the pump: it hands waiting chunks to links, and an empty waiting
+        # list then means "all asked for", not "all here".
+        if download is not None and not download.missing():
             self._spawn(self._finish(job))
+        else:
+            self._pump()
         return job
 
     async def _relay(self, hashes: tuple[str, ...]) -> None:
@@ -1756,6 +1759,7 @@ class Node:
         if self._fetches.get(job.manifest_hash) is job:
             del self._fetches[job.manifest_hash]
         error = exc if isinstance(exc, UsageError) else UsageError(f"The download failed: {exc}")
+        log.warning("download %s stopped: %s", job.manifest_hash, error)
         if not job.done.done():
             job.done.set_exception(error)
         if not job.manifest_only and job.target != self.paths.relay:

@@ -1163,11 +1163,17 @@ def _move_no_replace(source: Path, destination: Path, folder: bool, scratch: Pat
             raise
         # Another disk: copy next to the destination, flush, then move it there in one step.
         _remove_tree(scratch)
-        if folder:
-            shutil.copytree(source, scratch, symlinks=True)
-        else:
-            shutil.copyfile(source, scratch, follow_symlinks=False)
-        _sync_tree(scratch)
+        try:
+            if folder:
+                shutil.copytree(source, scratch, symlinks=True)
+            else:
+                shutil.copyfile(source, scratch, follow_symlinks=False)
+            _sync_tree(scratch)
+        except OSError:
+            # A half copy (the disk filled up, say) would hold the very space the person is
+            # asked to free; the download stays whole in the partial folder.
+            _remove_tree(scratch)
+            raise
         _rename_no_replace(scratch, destination, folder)
 
 
