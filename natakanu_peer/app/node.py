@@ -1277,6 +1277,10 @@ class Node:
                 # The peer proved an older secret: it missed a change; bring it up to date.
                 session.outbox.put(CHANNEL_CIRCLE, encode_update(update))
             async with self._gossip_lock:
+                # A newer link to the same peer may have replaced this one during the awaits
+                # above; the gossip then belongs to that one.
+                if self._sessions.get(peer_id) is not session:
+                    raise ConnectionError("replaced by a newer link")
                 events = self.gossip.link_opened(peer_id, initiator=link.initiator)
                 await self._apply_gossip(events)
             since = await self.db.call(state.get_progress, peer_id, self._provided_stream())

@@ -363,6 +363,41 @@ SUITES = {
 }
 
 
+#: Programs the references need, and the Debian packages they come in.
+TOOLS = {"b3sum": "b3sum", "nginx": "nginx-light", "curl": "curl", "syncthing": "syncthing",
+         "ip": "iproute2", "tc": "iproute2"}  # fmt: skip
+NEEDS_TOOLS = {"transfer", "circle"}
+
+
+def ensure_tools() -> list[str]:
+    """Install the references' missing programs from Debian when it can (root, apt-get);
+    services those packages bring are kept from starting (nginx must not listen on port 80
+    of every interface: the benchmark runs its own, on 127.0.0.1). Returns what is still
+    missing."""
+    import os
+    import shutil
+    import subprocess
+
+    missing = sorted({package for tool, package in TOOLS.items() if shutil.which(tool) is None})
+    if not missing or os.geteuid() != 0 or shutil.which("apt-get") is None:
+        return missing
+    print(f"installing {' '.join(missing)}…", file=sys.stderr, flush=True)
+    policy = Path("/usr/sbin/policy-rc.d")
+    ours = not policy.exists()
+    if ours:
+        policy.write_text("#!/bin/sh\nexit 101\n")  # "do not start services"
+        policy.chmod(0o755)
+    try:
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        subprocess.run(["apt-get", "update", "-qq"], check=False, env=env)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing],
+                       check=False, env=env, stdout=subprocess.DEVNULL)  # fmt: skip
+    finally:
+        if ours:
+            policy.unlink()
+    return sorted({package for tool, package in TOOLS.items() if shutil.which(tool) is None})
+
+
 def markdown(rows: list[Row]) -> str:
     lines = [
         "| benchmark | figure | reference | ratio | target | met |",
@@ -391,6 +426,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "python": sys.version.split()[0],
     }
     started = time.perf_counter()
+    if NEEDS_TOOLS & set(chosen):
+        still = ensure_tools()
+        if still:
+            print(f"without {' '.join(still)}: those references are left out", file=sys.stderr)
     for suite in chosen:
         print(f"running {suite}…", file=sys.stderr, flush=True)
         rows.extend(SUITES[suite](args.quick, raw))
