@@ -308,11 +308,13 @@ def parse_code(text: str) -> tuple[int, str]:
     """The nameplate and the normalised code (the SPAKE2 password), or ``UsageError``."""
     parts = text.strip().lower().replace(" ", "-").split("-")
     parts = [p for p in parts if p]
-    if len(parts) != 3 or not parts[0].isdigit():
+    # ASCII digits only: str.isdigit() also accepts superscripts, which int() refuses.
+    if len(parts) != 3 or not (parts[0].isascii() and parts[0].isdigit()):
         raise UsageError(
             "A join code is a number and two words, like 42-river-moose; check what you typed."
         )
-    nameplate = int(parts[0])
+    # Bounded before int(): a number of thousands of digits is refused by int() itself.
+    nameplate = int(parts[0]) if len(parts[0]) <= len(str(MAX_NAMEPLATE)) else 0
     if not 1 <= nameplate <= MAX_NAMEPLATE:
         raise UsageError(f"A join code starts with a number from 1 to {MAX_NAMEPLATE}.")
     unknown = [w for w in parts[1:] if w not in _INDEX]

@@ -45,11 +45,16 @@ def test_the_protocol_core_imports_only_the_standard_library_and_itself(path):
 
 @pytest.mark.parametrize(
     "path",
-    [p for p in PACKAGE.rglob("*.py") if "bench" not in p.parts],
+    # The benchmarks and the fault suite stand outside the application (and may use each
+    # other); the application uses neither.
+    [p for p in PACKAGE.rglob("*.py") if "bench" not in p.parts and "faults" not in p.parts],
     ids=lambda p: str(p.relative_to(PACKAGE)),
 )
-def test_the_application_never_imports_the_benchmarks(path):
-    assert not any(name.startswith("natakanu_peer.bench") for name in imports_of(path))
+def test_the_application_never_imports_the_benchmarks_nor_the_fault_suite(path):
+    assert not any(
+        name.startswith(("natakanu_peer.bench", "natakanu_peer.faults"))
+        for name in imports_of(path)
+    )
 
 
 @pytest.mark.parametrize("path", modules("net"), ids=lambda p: p.name)

@@ -25,6 +25,8 @@ def test_codes_are_a_number_and_two_words_and_forgive_how_they_are_typed() -> No
         ("river-moose", "a number and two words"),
         ("0-river-moose", "from 1 to"),
         ("42-river-mooose", "not a word"),
+        ("²-river-moose", "a number and two words"),  # a digit to isdigit(), not to int()
+        ("1" * 4301 + "-river-moose", "from 1 to"),  # beyond int()'s own limit
     ]:
         with pytest.raises(UsageError, match=says):
             join_code.parse_code(bad)
