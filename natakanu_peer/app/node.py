@@ -98,6 +98,8 @@ CHUNKS_IN_FLIGHT_PER_PEER = 16
 SERVE_READS_AT_ONCE = 2
 WRITES_AT_ONCE = 2
 OUTBOX_LIMIT_BYTES = 8 * 1024 * 1024
+#: Beyond this, what waits for a peer is what it asked for and does not read: it is cut off.
+OUTBOX_HARD_LIMIT_BYTES = 4 * OUTBOX_LIMIT_BYTES
 BACKOFF_FIRST, BACKOFF_MAX = 1.0, 30.0
 JOIN_SEARCH_SECONDS = 10.0
 #: Manifests of others' items fetched at once only to show their names and sizes.
@@ -124,12 +126,23 @@ class _Outbox:
         self._bytes = 0
         self._room = asyncio.Event()
         self._room.set()
+        self.overflowed = False
+        self.on_overflow: Callable[[], None] | None = None
         self.task = asyncio.create_task(self._write())
 
     def put(self, channel: int, *parts: bytes, content: bool = False) -> None:
+        if self.overflowed:
+            return  # the link is being cut
         self._bytes += sum(map(len, parts))
         if self._bytes > OUTBOX_LIMIT_BYTES:
             self._room.clear()
+        if self._bytes > OUTBOX_HARD_LIMIT_BYTES:
+            # Content waits for room before it is put here, so only answers to a peer's own
+            # requests (and gossip) can pile up this far: a peer asking without reading.
+            self.overflowed = True
+            if self.on_overflow is not None:
+                self.on_overflow()
+            return
         self._queue.put_nowait((channel, parts, content))
 
     async def room(self) -> None:
@@ -1262,6 +1275,11 @@ class Node:
             outbox=_Outbox(link),
         )
         self._sessions[peer_id] = session
+
+        def cut_off() -> None:
+            self._spawn(self._cut_off(session))
+
+        session.outbox.on_overflow = cut_off
         session.server = asyncio.create_task(self._serve_requests(session))
         await self.membership.met(peer_id)
         await self.db.call(state.peer_seen, peer_id, info.display_name, address)
@@ -1304,6 +1322,12 @@ class Node:
                 await self._drop_session(session, "link closed")
             await link.close()
         return True
+
+    async def _cut_off(self, session: _Session) -> None:
+        reason = "it asked for more than it reads (over 32 MiB of answers waiting)"
+        log.warning("closing link to %s: %s", session.peer_id[:16], reason)
+        await self._strike(session.peer_id, reason)
+        await session.link.close(reason)
 
     def _prefer(self, new: PeerLink, old: PeerLink, peer_id: str) -> bool:
         """Of two links to one peer, both sides keep the one dialled by the smaller peer id."""

@@ -42,6 +42,8 @@ PEER_PATH = "/natakanu/peer/2"
 JOIN_PATH = "/natakanu/join/1"  # a newcomer's single try of a join code (protocol.join_code)
 HANDSHAKE_SECONDS = 8.0  # so that a silent caller is gone well within 10 s
 HEARTBEAT_SECONDS = 15.0
+#: How long a polite close may take before the connection is cut.
+CLOSE_SECONDS = 5.0
 #: Largest WebSocket message: the largest frame of either protocol, plus the channel byte.
 MAX_MESSAGE_BYTES = max(limits.MAX_GOSSIP_FRAME_BYTES, limits.MAX_EXCHANGE_MESSAGE_BYTES) + 1
 _MAX_HELLO_BYTES = 1024
@@ -233,11 +235,23 @@ class PeerLink:
         if reason and self.close_reason is None:
             self.close_reason = reason
         try:
-            await self._ws.close(message=reason.encode()[:120])
+            await asyncio.wait_for(self._ws.close(message=reason.encode()[:120]), CLOSE_SECONDS)
+        except TimeoutError:
+            # A peer that stops reading holds a polite close forever: the close frame waits
+            # behind everything it did not read. Cut the connection instead.
+            self._abort()
         except Exception:  # closing a broken socket may fail; it is closed all the same
             log.debug("error while closing a link", exc_info=True)
         if self._session is not None:
             await self._session.close()
+
+    def _abort(self) -> None:
+        # aiohttp offers no public way to drop a WebSocket's connection at once; its writer
+        # holds the transport (client and server alike).
+        writer = getattr(self._ws, "_writer", None)
+        transport = getattr(writer, "transport", None)
+        if transport is not None:
+            transport.abort()
 
 
 def _plain_name(name: str) -> str:
