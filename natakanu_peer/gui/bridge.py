@@ -261,6 +261,9 @@ class NodeBridge(QObject):
             self._sync_timer.start(KEYS_SETTLE_MS)
 
     def _sync_soon(self) -> None:
+        if not _loop_running():
+            self._sync_timer.start(KEYS_SETTLE_MS)  # the next turn, inside the loop
+            return
         if self._syncing is not None and not self._syncing.done():
             self._resync = True
             return
@@ -309,7 +312,8 @@ class NodeBridge(QObject):
             self._schedule_sync()
 
     def _poll_soon(self) -> None:
-        self._spawn(self._poll())
+        if _loop_running():  # else the next tick polls
+            self._spawn(self._poll())
 
     async def _poll(self) -> None:
         node = self.node
@@ -390,3 +394,10 @@ def _log_failure(task: asyncio.Task[Any]) -> None:
         exc = task.exception()
         if exc is not None:
             log.error("a window task failed", exc_info=exc)
+
+
+def _loop_running() -> bool:
+    """Whether these timers fire inside the asyncio loop. Qt may also deliver them while
+    something processes Qt events with the loop stopped (a test harness between phases);
+    the node's coroutines cannot run then."""
+    return asyncio._get_running_loop() is not None
