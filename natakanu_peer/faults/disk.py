@@ -12,7 +12,6 @@ on 127.0.0.1.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sqlite3
 import subprocess
@@ -21,7 +20,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .peers import PYTHON, Daemon, wait_for
+from .peers import PYTHON, Daemon, sha256_of, wait_for
 
 MIB = 1024 * 1024
 
@@ -40,10 +39,6 @@ class DiskFullReport:
     @property
     def ok(self) -> bool:
         return self.stopped_with_message and not self.half_written_shown and self.resumed_identical
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def run_disk_full(root: Path, file_mb: int = 200, disk_mb: int = 240) -> DiskFullReport:
@@ -95,7 +90,7 @@ def run_disk_full(root: Path, file_mb: int = 200, disk_mb: int = 240) -> DiskFul
         started = time.monotonic()
         path = Path(fetcher.cli("fetch", key, "--to", str(downloads), timeout=300).strip())
         resume_seconds = time.monotonic() - started
-        identical = _sha256(path) == _sha256(film)
+        identical = sha256_of(path) == sha256_of(film)
         return DiskFullReport(
             message=message,
             stopped_with_message=first.returncode != 0 and "full" in message,

@@ -17,7 +17,6 @@ nor write outside the folder it is given.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import os
 import random
 import re
@@ -30,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from ..protocol.manifest import CHUNK_SIZE
-from .peers import PYTHON, Daemon, wait_for
+from .peers import PYTHON, Daemon, sha256_of, wait_for
 
 
 @dataclass
@@ -66,14 +65,6 @@ class KillReport:
             and self.converged
             and self.chunks_fetched_again + self.partly_written_chunks <= self.interrupted_downloads
         )
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as file:
-        while block := file.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class _KeyWriter(threading.Thread):
@@ -162,7 +153,7 @@ class KillSuite:
         source = self.root / "sources" / owner / name
         source.parent.mkdir(parents=True, exist_ok=True)
         source.write_bytes(os.urandom(self.rng.randint(low, high) * 1024 * 1024))
-        digest = _sha256(source)
+        digest = sha256_of(source)
         self.expected_hashes.add(digest)
         daemon = self.daemons[owner]
         process = subprocess.Popen(
@@ -349,7 +340,7 @@ class KillSuite:
                     continue
                 stat = path.stat()
                 cache = (str(path), stat.st_size, stat.st_mtime_ns)
-                digest = self._hashed.get(cache) or _sha256(path)
+                digest = self._hashed.get(cache) or sha256_of(path)
                 self._hashed[cache] = digest
                 if digest not in self.expected_hashes:
                     self.report.corrupt_files.append(f"{daemon.name}: {path.name}")
@@ -365,7 +356,7 @@ class KillSuite:
                         "fetch", key, "--to", str(daemon.data_dir / "downloads"), timeout=600
                     ).strip()
                 )
-                if _sha256(path) != item.sha256:
+                if sha256_of(path) != item.sha256:
                     self.report.fetches_incomplete.append(f"{who} {item.name}: differs")
             except Exception as exc:  # a fetch that cannot finish is what this counts
                 self.report.fetches_incomplete.append(f"{who} {item.name}: {exc}")

@@ -29,7 +29,6 @@ import collections
 import contextlib
 import errno
 import functools
-import hashlib
 import json
 import logging
 import os
@@ -50,7 +49,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..bench.netns import Host, LocalNetwork, can_make_namespaces
-from .peers import PYTHON, Daemon
+from .peers import PYTHON, Daemon, sha256_of
 
 log = logging.getLogger(__name__)
 
@@ -558,14 +557,6 @@ def _differences(listings: list[set[str]], expected: set[str]) -> dict[str, dict
     return report
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as file:
-        while block := file.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _loss_and_delay(circle: _Circle, faults: LinkFaults, plan: Plan) -> dict[str, Any]:
     for host in circle.lan.hosts:
         faults.netem(host, loss_percent=5, delay_ms=100)
@@ -603,7 +594,7 @@ def _loss_and_delay(circle: _Circle, faults: LinkFaults, plan: Plan) -> dict[str
         started = time.monotonic()
         answer = d.call("fetch", {"key": key, "to": str(circle.root / "inbox-D")}, plan.fetch_limit)
         fetch_seconds = time.monotonic() - started
-        identical = _sha256(Path(answer["path"])) == _sha256(source)
+        identical = sha256_of(Path(answer["path"])) == sha256_of(source)
     result.update(fetch_seconds=fetch_seconds, file_mb=plan.file_mb, identical=identical)
     result["met"] = result["converged"] and identical
     converged = f"{seconds:.2f} s" if seconds is not None else "not converged"

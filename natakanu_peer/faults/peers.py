@@ -6,6 +6,7 @@ or on one given interface only; nothing here may reach a real network."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import signal
 import subprocess
@@ -40,6 +41,15 @@ def cli(
     if check and done.returncode != 0:
         raise AssertionError(f"{args} failed ({done.returncode}): {done.stderr.strip()}")
     return done.stdout
+
+
+def sha256_of(path: Path) -> str:
+    """The SHA-256 of a file, read in pieces (files of several GiB)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        while block := file.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def wait_for(condition: Callable[[], Any], timeout: float = 20, every: float = 0.05) -> Any:
