@@ -270,6 +270,12 @@ def deb_depends() -> list[str]:
     return [f"libc6 (>= {glibc})" if d == "libc6" and glibc else d for d in DEB_DEPENDS]
 
 
+def portable_libraries() -> list[str]:
+    """The Debian packages the portable archive needs from the system (its README says so,
+    and the proof installs only these)."""
+    return [d.split(" ")[0] for d in DEB_DEPENDS if "|" not in d]
+
+
 def portable(folder: Path) -> Path:
     """``dist/natakanu-peer-VERSION-linux-x86_64.tar.gz``: unpack anywhere, run
     ``natakanu-peer/natakanu-peer``."""
@@ -282,7 +288,7 @@ def portable(folder: Path) -> Path:
         "others). It keeps its state in your user data folder, not here, so a newer\n"
         "version unpacked elsewhere finds your circles and files.\n\n"
         "On a bare system it needs these libraries (Debian and Ubuntu package names):\n"
-        f"{' '.join(d.split(' ')[0] for d in DEB_DEPENDS if '|' not in d)}\n"
+        f"{' '.join(portable_libraries())}\n"
     )
     with tarfile.open(out, "w:gz", compresslevel=9) as archive:
         archive.add(folder, arcname=top)
@@ -358,7 +364,9 @@ def main(argv: list[str]) -> int:
         from prove import prove  # packaging/prove.py
 
         prove(
-            DIST / f"{APP}_{version()}_amd64.deb", DIST / f"{APP}-{version()}-linux-x86_64.tar.gz"
+            DIST / f"{APP}_{version()}_amd64.deb",
+            DIST / f"{APP}-{version()}-linux-x86_64.tar.gz",
+            portable_libraries(),
         )
     else:
         print(__doc__)

@@ -23,7 +23,6 @@ import hashlib
 import os
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -161,7 +160,8 @@ def prove_inside(box: Chroot, program: str, label: str) -> dict[str, object]:
     return {"version": version, "screenshots": len(shots), "exchange_s": exchange_seconds}
 
 
-def prove(deb: Path, portable: Path) -> None:
+def prove(deb: Path, portable: Path, libraries: list[str]) -> None:
+    """``libraries``: the Debian packages the portable archive says it needs."""
     if os.geteuid() != 0:
         raise SystemExit("the proof makes chroots: run it as root")
     for artefact in (deb, portable):
@@ -177,10 +177,6 @@ def prove(deb: Path, portable: Path) -> None:
         box.apt_install(*XVFB)
         prove_inside(box, "natakanu-peer", "deb")
     with Chroot("portable") as box:
-        sys.path.insert(0, str(HERE))
-        from build import DEB_DEPENDS
-
-        libraries = [d.split(" ")[0] for d in DEB_DEPENDS if "|" not in d and d.startswith("lib")]
         box.apt_install(*libraries, *XVFB)
         shutil.copyfile(portable, box.root / "root" / portable.name)
         box.run(f"mkdir -p '/root/a new folder' && tar -xzf /root/{portable.name}"

@@ -57,7 +57,8 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _rss_kib(pid: int) -> int:
+def resident_kib(pid: int) -> int:
+    """Resident memory of process ``pid`` in KiB; 0 when it is gone."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
@@ -297,7 +298,7 @@ def fetch_benchmark(
                 b = Daemon(work / f"b{run}", peers=[a.address], circle_of=a)
                 try:
                     _wait_listed(b, key)
-                    idle_now = {"a": _rss_kib(a.process.pid), "b": _rss_kib(b.process.pid)}
+                    idle_now = {"a": resident_kib(a.process.pid), "b": resident_kib(b.process.pid)}
                     _settle(work, size, cold)
                     seconds, path, peak_now = _timed_fetch(a, b, key, work / f"inbox{run}")
                     if cold:
@@ -348,13 +349,13 @@ def _wait_listed(daemon: Daemon, key: str) -> None:
 
 def _timed_fetch(a: Daemon, b: Daemon, key: str, inbox: Path) -> tuple[float, Path, dict[str, int]]:
     """Seconds for ``b`` to fetch ``key`` into ``inbox``, the path, and the peak RSS of both."""
-    peak = {"a": _rss_kib(a.process.pid), "b": _rss_kib(b.process.pid)}
+    peak = {"a": resident_kib(a.process.pid), "b": resident_kib(b.process.pid)}
     sampling = True
 
     def sample() -> None:
         while sampling:
             for name, daemon in (("a", a), ("b", b)):
-                peak[name] = max(peak[name], _rss_kib(daemon.process.pid))
+                peak[name] = max(peak[name], resident_kib(daemon.process.pid))
             time.sleep(0.02)
 
     sampler = threading.Thread(target=sample)

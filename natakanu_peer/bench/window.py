@@ -310,10 +310,9 @@ def _rows(start: int, count: int, now: float) -> list[dict[str, Any]]:
 
 
 def _resident_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    from .transfer import resident_kib
+
+    return resident_kib(os.getpid()) / 1024
 
 
 def big_list(total: int = 100_000, batch: int = 1_000, rounds: int = 5) -> BigList:

@@ -62,6 +62,8 @@ from typing import Any
 
 import aiohttp
 
+from ..bench.syncthing import same_file
+from ..bench.transfer import resident_kib
 from ..errors import RemoteProtocolError, UsageError
 from ..hashing import BLAKE3
 from ..identity import Identity
@@ -117,14 +119,8 @@ STALLED = "H stopped reading the link"
 
 def rss_mb(pid: int) -> float | None:
     """Resident memory of process ``pid`` in MB, or None when it is gone."""
-    try:
-        with open(f"/proc/{pid}/status") as status:
-            for line in status:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-    except (FileNotFoundError, ProcessLookupError):
-        return None
-    return None  # a zombie has no memory left to show
+    kib = resident_kib(pid)
+    return kib / 1024 if kib else None
 
 
 class _Memory(threading.Thread):
@@ -250,18 +246,6 @@ async def _until(check: Callable[[], Awaitable[bool]], timeout: float, what: str
         await asyncio.sleep(0.1)
 
 
-def _same_bytes(a: Path, b: Path) -> bool:
-    if a.stat().st_size != b.stat().st_size:
-        return False
-    with a.open("rb") as first, b.open("rb") as second:
-        while True:
-            x, y = first.read(8 * MIB), second.read(8 * MIB)
-            if x != y:
-                return False
-            if not x:
-                return True
-
-
 async def _honest_fetch(stage: _Stage, fetcher: Daemon, target: Path) -> tuple[bool, float, str]:
     """Fetch the honest file as the command line does; (identical, seconds, what went wrong)."""
     started = time.monotonic()
@@ -274,7 +258,7 @@ async def _honest_fetch(stage: _Stage, fetcher: Daemon, target: Path) -> tuple[b
         return False, time.monotonic() - started, f"failed: {exc}"
     seconds = time.monotonic() - started
     path = Path(answer["path"])
-    same = await asyncio.to_thread(_same_bytes, path, stage.film)
+    same = await asyncio.to_thread(same_file, path, stage.film)
     with contextlib.suppress(OSError):
         path.unlink()  # six copies of a large file would fill a small disk
     return same, seconds, "" if same else "arrived with different bytes"
