@@ -1,6 +1,10 @@
-"""Shared test settings: hypothesis profiles (``HYPOTHESIS_PROFILE=ci`` runs longer)."""
+"""Shared test settings: hypothesis profiles (``HYPOTHESIS_PROFILE=ci`` runs longer), and Qt
+without a screen for every test that makes a Qt application (not only those under gui/)."""
 
 import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("QT_API", "pyside6")
 
 from hypothesis import HealthCheck, settings
 
