@@ -34,6 +34,7 @@ from ..hashing import BLAKE3
 from ..identity import Identity
 from ..net import tls
 from ..net.addresses import reachable_addresses
+from ..net.admission import Admission, AdmittingSite
 from ..net.bulk import BulkConnection, BulkServer, decode_offer, dial_bulk, encode_offer
 from ..net.bulk import new_token as new_bulk_token
 from ..net.control import (
@@ -140,6 +141,8 @@ class _Outbox:
             # Content waits for room before it is put here, so only answers to a peer's own
             # requests (and gossip) can pile up this far: a peer asking without reading.
             self.overflowed = True
+            self._bytes -= sum(map(len, parts))
+            self.discard()  # what waits would only go to a link being cut: let it go now
             if self.on_overflow is not None:
                 self.on_overflow()
             return
@@ -169,7 +172,20 @@ class _Outbox:
                 if self._bytes <= OUTBOX_LIMIT_BYTES // 2:
                     self._room.set()
 
+    @property
+    def waiting_bytes(self) -> int:
+        return self._bytes
+
     def stop(self) -> None:
+        """End the writer once what waits has gone out."""
+        self._queue.put_nowait(None)
+
+    def discard(self) -> None:
+        """The link is gone or being cut: drop what still waits, then end the writer."""
+        while not self._queue.empty():
+            item = self._queue.get_nowait()
+            if item is not None:
+                self._bytes -= sum(map(len, item[1]))
         self._queue.put_nowait(None)
 
 
@@ -255,6 +271,7 @@ class Node:
         self.control_url: str | None = None
         self.flagged: dict[str, str] = {}
         self._handshakes = HandshakeSlots()
+        self._admission = Admission()
         self.join_offers = JoinOffers()
         self._bulk: BulkServer | None = None
         #: Peers refused for a while: peer id -> (until, why). See ``peer_guard``.
@@ -375,7 +392,7 @@ class Node:
         context = await asyncio.to_thread(
             tls.server_context, self.identity, certificate, self.paths.root
         )
-        site = web.TCPSite(runner, host, port, ssl_context=context)
+        site = AdmittingSite(runner, host, port, context, self._admission)
         try:
             await site.start()
         except OSError as exc:
@@ -385,7 +402,7 @@ class Node:
                 "with --listen HOST:PORT."
             ) from exc
         self._runners.append(runner)
-        server = site._server
+        server = site.server
         assert server is not None and hasattr(server, "sockets")
         bound = server.sockets[0].getsockname()
         self.listen_address = f"{bound[0]}:{bound[1]}"
@@ -1228,6 +1245,8 @@ class Node:
             if not link.initiator:
                 self._handshakes.release(slot)
         peer_id = info.peer_id
+        if not link.initiator:
+            self._admission.proven(link.transport)
         if dialled:
             self._address_peer[dialled] = peer_id
         if self._is_refused(peer_id):
@@ -1346,7 +1365,7 @@ class Node:
         else:
             async with self._gossip_lock:
                 self.gossip.link_closed(session.peer_id)
-        session.outbox.stop()
+        session.outbox.discard()  # the link is closed: nothing waiting can still go out
         if session.server is not None:
             session.server.cancel()
         if session.stop_expecting_bulk is not None:
@@ -1380,9 +1399,13 @@ class Node:
                     await self._apply_gossip(events)
                 if any(isinstance(e, CloseLink) for e in events):
                     return
-                session.rates.charge_operations(
-                    sum(len(e.ops) for e in events if isinstance(e, OperationsLearned))
-                )
+                learned = [e for e in events if isinstance(e, OperationsLearned)]
+                session.rates.charge_operations(sum(len(e.ops) for e in learned))
+                pause = session.rates.operations_weigh(op.key for e in learned for op in e.ops)
+                if pause:
+                    # Kept operations cost memory: a peer bringing them faster than the
+                    # rate waits, and its further messages wait in its own buffers.
+                    await asyncio.sleep(pause)
             elif channel == CHANNEL_CIRCLE:
                 session.rates.charge_gossip()
                 await self._on_circle_update(session, decode_update(payload))

@@ -1,7 +1,8 @@
 """What a linked peer may cost us: rates per link, handshake slots, and refusals after strikes.
 
 The protocol engines bound each message; this module bounds a peer over time. A link that
-goes over a rate is closed with the reason; every such closing, and every message that broke
+brings more new operations (by weight) than its rate is read more slowly; one that goes over
+another rate is closed with the reason; every such closing, and every message that broke
 a rule, is a strike against the peer id; ``STRIKES_BEFORE_REFUSAL`` strikes within
 ``STRIKE_WINDOW_SECONDS`` get the peer refused at the handshake for ``REFUSAL_SECONDS``, with
 the reason kept where ``peers`` shows it. Strikes and refusals are stored, so a restart does
@@ -15,6 +16,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..errors import RemoteProtocolError
@@ -40,6 +42,12 @@ class TokenBucket:
         self._tokens -= count
         return True
 
+    def owe(self, count: float) -> float:
+        """Take ``count`` even past what is left; the seconds to wait until the debt is paid."""
+        self.take(0.0)  # refill up to now
+        self._tokens -= count
+        return max(0.0, -self._tokens / self._rate)
+
 
 @dataclass
 class LinkRates:
@@ -48,6 +56,7 @@ class LinkRates:
     gossip: TokenBucket
     operations: TokenBucket
     exchange: TokenBucket
+    operation_bytes: TokenBucket
 
     @classmethod
     def standard(cls) -> LinkRates:
@@ -55,6 +64,7 @@ class LinkRates:
             TokenBucket(limits.GOSSIP_MESSAGES_PER_SECOND, limits.GOSSIP_MESSAGES_BURST),
             TokenBucket(limits.OPERATIONS_PER_SECOND, limits.OPERATIONS_BURST),
             TokenBucket(limits.EXCHANGE_MESSAGES_PER_SECOND, limits.EXCHANGE_MESSAGES_BURST),
+            TokenBucket(limits.OPERATION_BYTES_PER_SECOND, limits.OPERATION_BYTES_BURST),
         )
 
     def charge_gossip(self) -> None:
@@ -68,6 +78,11 @@ class LinkRates:
             raise RemoteProtocolError(
                 f"more than {limits.OPERATIONS_PER_SECOND} new operations a second"
             )
+
+    def operations_weigh(self, keys: Iterable[bytes]) -> float:
+        """New operations on these keys were kept: seconds to wait before reading on."""
+        weight = sum(len(key) + limits.OPERATION_OVERHEAD_BYTES for key in keys)
+        return self.operation_bytes.owe(weight) if weight else 0.0
 
     def charge_exchange(self) -> None:
         if not self.exchange.take():

@@ -71,8 +71,11 @@ class PeerLink:
         initiator: bool,
         remote_host: str | None,
         session: aiohttp.ClientSession | None = None,
+        transport: asyncio.BaseTransport | None = None,
     ) -> None:
         self._ws = ws
+        #: The accepted connection under an answered link (admission counts it until proven).
+        self.transport = transport
         self.initiator = initiator
         self._remote_host = remote_host
         self._session = session  # owned by a dialled link, closed with it
@@ -269,7 +272,9 @@ def peer_route(handler: LinkHandler) -> Callable[[web.Request], Awaitable[web.St
     async def accept(request: web.Request) -> web.StreamResponse:
         ws = web.WebSocketResponse(max_msg_size=MAX_MESSAGE_BYTES, heartbeat=HEARTBEAT_SECONDS)
         await ws.prepare(request)
-        link = PeerLink(ws, initiator=False, remote_host=request.remote)
+        link = PeerLink(
+            ws, initiator=False, remote_host=request.remote, transport=request.transport
+        )
         await handler(link)
         return ws
 

@@ -82,6 +82,13 @@ GOSSIP_MESSAGES_BURST = 2_000
 #: Operations a linked peer may bring per second, and in one burst (a first sync of a big set).
 OPERATIONS_PER_SECOND = 5_000
 OPERATIONS_BURST = 200_000
+#: What new operations a linked peer brings may weigh, a second and in one burst: each is
+#: kept in memory (its key, plus about ``OPERATION_OVERHEAD_BYTES``). Past this the link is
+#: read more slowly, not closed: a first sync of 100,000 keys of 32 bytes fits the burst,
+#: and a member flooding keys of 1 KiB is held to about a thousand a second.
+OPERATION_BYTES_PER_SECOND = 1024 * 1024
+OPERATION_BYTES_BURST = 16 * 1024 * 1024
+OPERATION_OVERHEAD_BYTES = 128
 #: Hash-exchange messages a linked peer may send per second, and in one burst.
 EXCHANGE_MESSAGES_PER_SECOND = 2_000
 EXCHANGE_MESSAGES_BURST = 10_000
@@ -90,6 +97,14 @@ EXCHANGE_MESSAGES_BURST = 10_000
 #: stranger can make a peer hold: 4 x 16 MiB from one address, 16 x 16 MiB in all.
 HANDSHAKES_PER_ADDRESS = 4
 HANDSHAKES_AT_ONCE = 16
+#: Connections not yet proven members (from the moment they are accepted, TLS handshake
+#: included), from one address and in all, and how long one may stay so. Each costs about
+#: 300 KiB before its first byte is read, so these bound what a flood of connections can make
+#: a peer hold: 8 x 0.3 MiB from one address, 48 x 0.3 MiB in all. Peers in a community dial
+#: each other once at a time; eight is room for a whole household behind one address.
+UNPROVEN_PER_ADDRESS = 8
+UNPROVEN_AT_ONCE = 48
+UNPROVEN_SECONDS = 30.0
 #: Broken rules (content not matching its hash, malformed or oversized messages, floods) that
 #: get a peer refused, within how long, and for how long.
 STRIKES_BEFORE_REFUSAL = 3

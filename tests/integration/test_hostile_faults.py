@@ -41,21 +41,7 @@ def test_the_honest_daemon_stays_up_and_keeps_serving(results, scenario):
     assert result["honest_ok"], result
 
 
-@pytest.mark.parametrize(
-    "scenario",
-    [
-        pytest.param(
-            s,
-            marks=pytest.mark.xfail(
-                reason="each connection held open costs the daemon about 1 MB before any "
-                "handshake (TLS buffers): 150 at once exceed the 100 MB bound",
-            ),
-        )
-        if s == "flooding connections"
-        else s
-        for s in SCENARIOS
-    ],
-)
+@pytest.mark.parametrize("scenario", SCENARIOS)
 def test_the_hostile_member_is_stopped_within_the_memory_bound(results, scenario):
     result = results[scenario]
     assert result["met"], result

@@ -38,6 +38,26 @@ def test_a_flooding_link_is_told_which_rate_it_broke() -> None:
         rates.charge_operations(limits.OPERATIONS_PER_SECOND)
 
 
+def test_heavy_operations_slow_a_link_down_after_the_burst_without_closing_it() -> None:
+    rates = LinkRates.standard()
+    weight = limits.OPERATION_OVERHEAD_BYTES + 32
+    first_sync = 100_000 * weight  # a first sync of 100,000 keys of 32 bytes
+    assert first_sync < limits.OPERATION_BYTES_BURST
+    assert rates.operations_weigh([bytes(32)] * 100_000) == 0.0
+    # Keys of 1 KiB past the burst: the link waits as long as their weight takes at the rate.
+    rates = LinkRates.standard()
+    heavy = [bytes(1024)] * (limits.OPERATION_BYTES_BURST // (1024 + 128) + 1000)
+    pause = rates.operations_weigh(heavy)
+    expected = (
+        len(heavy) * (1024 + limits.OPERATION_OVERHEAD_BYTES) - limits.OPERATION_BYTES_BURST
+    ) / limits.OPERATION_BYTES_PER_SECOND
+    assert pause == pytest.approx(expected, abs=0.05)
+    assert 1.0 < pause < 1.2
+    # What comes next waits for the debt too: a flood cannot outrun the rate.
+    assert rates.operations_weigh([bytes(1024)]) > pause - 0.05
+    assert rates.operations_weigh([]) == 0.0
+
+
 def test_handshake_slots_are_bounded_per_address_and_in_all() -> None:
     slots = HandshakeSlots()
     taken = [slots.acquire("10.0.0.9") for _ in range(limits.HANDSHAKES_PER_ADDRESS + 1)]
