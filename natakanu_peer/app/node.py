@@ -1436,15 +1436,30 @@ class Node:
                 )
 
     async def _on_exchange(self, session: _Session, events: hx.Events) -> None:
+        # What the exchange answered goes out before anything below awaits: an answer
+        # ("not here") must not overtake, or be overtaken by, what is sent meanwhile (a
+        # provide after a share), or the peer reads them in the wrong order.
+        for event in events:
+            if isinstance(event, hx.Send):
+                session.outbox.put(CHANNEL_EXCHANGE, *hx.encode_message_parts(event.message))
         for event in events:
             match event:
-                case hx.Send(message=message):
-                    session.outbox.put(CHANNEL_EXCHANGE, *hx.encode_message_parts(message))
+                case hx.Send():
+                    pass  # sent above
                 case hx.SinceReceived(seq=since):
                     await self._provide(session, since)
                 case hx.Available(hashes=hashes, position=position):
+                    again = False
                     for hash_ in hashes:
                         self._availability[hash_].add(session.peer_id)
+                        if hash_ in self._manifests_missing:
+                            # Asked before it had the item (the key can arrive first): it
+                            # has it now.
+                            self._manifests_missing.discard(hash_)
+                            self._manifests_wanted[hash_] = None
+                            again = True
+                    if again:
+                        self._spawn(self._fetch_manifests())
                     await self.db.call(state.peer_has, session.peer_id, hashes)
                     if position is not None:
                         await self.db.call(
