@@ -85,6 +85,11 @@ def reconcile_rows(quick: bool, raw: dict[str, object]) -> list[Row]:
     return rows
 
 
+#: Graphs (of ten trials each) per mesh size: a 10,000-peer trial takes seconds, and fifty of
+#: them keep the whole benchmark run within 20 minutes on a 2-core machine.
+GRAPHS_FOR = {1_000: 10, 10_000: 5}
+
+
 def propagation_rows(quick: bool, raw: dict[str, object]) -> list[Row]:
     from .propagation import percentile, run_trials, target_rounds
 
@@ -93,7 +98,7 @@ def propagation_rows(quick: bool, raw: dict[str, object]) -> list[Row]:
     sizes = (1_000,) if quick else (1_000, 10_000)
     for n in sizes:
         for faulty in (False, True):
-            graphs = 2 if quick else 10
+            graphs = 2 if quick else GRAPHS_FOR.get(n, 10)
             trials = run_trials(n, faulty=faulty, graphs=graphs)
             reached_all = [t for t in trials if t.reached == n]
             rounds = [t.rounds for t in reached_all]

@@ -4,7 +4,8 @@ Each trial builds on a random graph where every peer links to at most 8 others; 
 advertises a new key and the mesh delivers frames in synchronous rounds (a frame sent in
 round r arrives in round r + 1). Measured: the round at which the last peer listed the key,
 how many peers it reached, and whether any link carried the key's operation twice in one
-direction. Ten graphs, each with ten origins, make a hundred trials per size.
+direction. Each graph gets ten origins: ten graphs make a hundred trials (the benchmark
+command uses five graphs, fifty trials, for 10,000 peers).
 
 The faulty variant loses 5% of frames and has 10% of the peers leave at a random round and
 come back a few rounds later; peers run anti-entropy (compare with one random neighbour)
