@@ -91,15 +91,20 @@ GRAPHS_FOR = {1_000: 10, 10_000: 5}
 
 
 def propagation_rows(quick: bool, raw: dict[str, object]) -> list[Row]:
-    from .propagation import percentile, run_trials, target_rounds
+    from .propagation import percentile, run_many, target_rounds
 
     rows: list[Row] = []
     out: dict[str, object] = {}
     sizes = (1_000,) if quick else (1_000, 10_000)
+    runs = [
+        (n, faulty, 2 if quick else GRAPHS_FOR.get(n, 10))
+        for n in sizes
+        for faulty in (False, True)
+    ]
+    every = run_many(runs)
     for n in sizes:
         for faulty in (False, True):
-            graphs = 2 if quick else GRAPHS_FOR.get(n, 10)
-            trials = run_trials(n, faulty=faulty, graphs=graphs)
+            trials = every[(n, faulty)]
             reached_all = [t for t in trials if t.reached == n]
             rounds = [t.rounds for t in reached_all]
             p50, p99 = percentile(rounds, 50), percentile(rounds, 99)

@@ -25,7 +25,6 @@ from ..identity import Identity
 from .mesh import Faults, Mesh
 
 DEGREE = 8
-GRAPHS = 10
 ORIGINS_PER_GRAPH = 10
 ANTI_ENTROPY_EVERY = 4
 MAX_ROUNDS = 200
@@ -93,10 +92,24 @@ def _graph_trials(args: tuple[int, int, bool, int]) -> list[Trial]:
     return trials
 
 
-def run_trials(n: int, *, faulty: bool, graphs: int = GRAPHS, workers: int = 2) -> list[Trial]:
-    jobs = [(n, 1000 + g, faulty, ORIGINS_PER_GRAPH) for g in range(graphs)]
+def run_many(
+    runs: list[tuple[int, bool, int]], workers: int = 2
+) -> dict[tuple[int, bool], list[Trial]]:
+    """Every (peers, faulty, graphs) run in one pool, the biggest graphs first, so that no
+    worker waits idle while another finishes a long run alone."""
+    jobs = [
+        (n, 1000 + g, faulty, ORIGINS_PER_GRAPH)
+        for n, faulty, graphs in runs
+        for g in range(graphs)
+    ]
+    order = sorted(range(len(jobs)), key=lambda i: (-jobs[i][0], not jobs[i][2]))
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        return [trial for batch in pool.map(_graph_trials, jobs) for trial in batch]
+        futures = {i: pool.submit(_graph_trials, jobs[i]) for i in order}
+        batches = [futures[i].result() for i in range(len(jobs))]
+    found: dict[tuple[int, bool], list[Trial]] = {(n, faulty): [] for n, faulty, _ in runs}
+    for (n, _, faulty, _), batch in zip(jobs, batches, strict=True):
+        found[(n, faulty)].extend(batch)
+    return found
 
 
 def percentile(values: list[int], q: float) -> float:
