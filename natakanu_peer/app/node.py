@@ -1729,7 +1729,7 @@ class Node:
             self._pump()  # paused or cancelled meanwhile: the window it held is free again
             return
         if index is None:
-            await self._on_manifest(job, content)
+            await self._on_manifest(job, content, session)
         else:
             # Written beside the link, not in its way: the link keeps receiving while the
             # disk works. Too many writes waiting hold the link back (and its memory).
@@ -1773,7 +1773,7 @@ class Node:
             return
         self._pump()
 
-    async def _on_manifest(self, job: _Fetch, body: bytes) -> None:
+    async def _on_manifest(self, job: _Fetch, body: bytes, session: _Session) -> None:
         try:
             await self.content.add_manifest(body)
             if job.manifest_only:
@@ -1786,8 +1786,16 @@ class Node:
                     self._spawn(self._keep(job.manifest_hash))
                 return
             job.download = await self.content.begin_download(job.manifest_hash, job.target)
-        except (UsageError, RemoteProtocolError) as exc:
+        except UsageError as exc:
             self._fail(job, exc)
+            return
+        except RemoteProtocolError as exc:
+            self._fail(job, exc)
+            # No version of this application writes such a manifest, and a peer passes on
+            # only manifests it checked: the one who delivered it made it.
+            await self._strike(
+                session.peer_id, f"it delivered a manifest that breaks the rules: {exc}"
+            )
             return
         self._emit("items", hashes=[job.manifest_hash])
         job.waiting = list(job.download.missing())

@@ -1000,10 +1000,10 @@ async def _traversal_names(stage: _Stage) -> None:
     server = asyncio.create_task(serve())
     downloads = stage.folder / "H-downloads"
     before = _files(stage.folder)
-    refused = fetched = rounds = 0
+    refused = fetched = rounds = cut_short = 0
     wrong_reason: list[str] = []
     try:
-        while not stage.over() or rounds == 0:
+        while (not stage.over() or rounds == 0) and not link.closed:
             made = _evil_manifests(stage, rounds)
             rounds += 1
             for _, _, body in made:
@@ -1023,12 +1023,16 @@ async def _traversal_names(stage: _Stage) -> None:
                 return None
 
             reasons = await asyncio.gather(*(fetch(body) for _, _, body in made))
+            if not link.closed:
+                await asyncio.sleep(0.5)  # H may be closing it (the reader above sees it)
             for (what, word, _), reason in zip(made, reasons, strict=True):
                 if reason is None:
                     fetched += 1
                     stage.failed.append(f"the manifest with {what} was downloaded")
                 elif word in reason:
                     refused += 1
+                elif link.closed:
+                    cut_short += 1  # H refused the member while this one was on its way
                 else:
                     wrong_reason.append(f"{what}: {reason or 'no answer in 30 s'}")
     finally:
@@ -1049,7 +1053,9 @@ async def _traversal_names(stage: _Stage) -> None:
     stage.rejected += refused
     stage.notes.append(
         f"{refused} of {refused + fetched + len(wrong_reason)} evil manifests refused with "
-        f"the reason; nothing written outside: {'yes' if not outside else 'NO'}"
+        f"the reason"
+        + (f", {cut_short} more cut short when H refused the member" if cut_short else "")
+        + f"; nothing written outside: {'yes' if not outside else 'NO'}"
     )
     if wrong_reason:
         stage.failed.append("refused without the expected reason: " + "; ".join(wrong_reason[:3]))

@@ -87,6 +87,33 @@ def test_a_hostile_manifest_is_refused_with_a_reason_and_writes_nothing(
             victim.stop()
 
 
+def test_a_peer_that_keeps_delivering_hostile_manifests_is_refused(tmp_path):
+    bodies = [
+        manifest_body("evil", f"../../outside-{n}.txt", 5, [blake3_hex(b"owned")], "folder")
+        for n in range(3)
+    ]
+    served = {blake3_hex(body): body for body in bodies}
+    with HostilePeer(served.get) as mallory:
+        victim = Daemon(
+            tmp_path / "victim", peers=[mallory.address], join=mallory.invitation()
+        ).start()
+        try:
+            mallory_id = mallory.identity.peer_id
+            for body in bodies:
+                assert fetch(victim, body, timeout=60).returncode != 0
+            refused = wait_for(
+                lambda: next(
+                    (p["refused"] for p in victim.json("peers") if p["peer_id"] == mallory_id),
+                    None,
+                ),
+                timeout=20,
+            )
+            assert "manifest that breaks the rules" in refused["reason"]
+            assert ".." in refused["reason"]
+        finally:
+            victim.stop()
+
+
 def test_wrong_bytes_for_a_chunk_close_the_link_and_never_complete(tmp_path):
     content = b"the real film" * 1000
     body = manifest_body("film.mp4", "film.mp4", len(content), [blake3_hex(content)])
