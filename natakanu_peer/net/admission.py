@@ -83,11 +83,12 @@ class Admission:
 class _Ticket:
     """One admitted connection's unproven place, given back exactly once."""
 
-    __slots__ = ("_admission", "_timer", "address", "raw", "settled")
+    __slots__ = ("_admission", "_timer", "address", "raw", "settled", "tracked")
 
     def __init__(self, admission: Admission, address: str, raw: asyncio.Transport) -> None:
         self._admission, self.address, self.raw = admission, address, raw
         self.settled = False
+        self.tracked = False  # TLS is up and aiohttp's handler has the connection
         admission._open.add(self)
         loop = asyncio.get_running_loop()
         self._timer: asyncio.TimerHandle | None = loop.call_later(admission.seconds, self._expire)
@@ -120,6 +121,7 @@ class _Tracked(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = transport
+        self._ticket.tracked = True
         self._admission._tickets[transport] = self._ticket
         self._inner.connection_made(transport)
 
@@ -179,7 +181,8 @@ class _Gate(asyncio.Protocol):
 
 
 def _after_handshake(done: asyncio.Future[None], ticket: _Ticket) -> None:
-    if done.cancelled() or done.exception() is not None:
+    # A caller that hangs up cleanly during the handshake ends it without an exception.
+    if done.cancelled() or done.exception() is not None or not ticket.tracked:
         # Not TLS, too slow, or gone: the handler never started, nothing of it is kept.
         ticket.settle()
         ticket.raw.abort()

@@ -168,3 +168,14 @@ async def test_garbage_instead_of_tls_gives_its_place_back(served: Served) -> No
     await settle(lambda: served.admission.unproven == 0)
     with contextlib.suppress(Exception):
         writer.close()
+
+
+async def test_a_caller_hanging_up_during_tls_gives_its_place_back_at_once(served: Served) -> None:
+    for _ in range(3):
+        _, writer = await served.tcp_connection()
+        writer.write(b"\x16\x03\x01")  # the start of a TLS hello, then a clean goodbye
+        await writer.drain()
+        writer.close()
+        await writer.wait_closed()
+    await settle(lambda: served.admission.unproven == 0, within=2.0)  # not the 30 s cut
+    assert served.admission.timed_out == 0
