@@ -134,18 +134,18 @@ class _Outbox:
     def put(self, channel: int, *parts: bytes, content: bool = False) -> None:
         if self.overflowed:
             return  # the link is being cut
-        self._bytes += sum(map(len, parts))
-        if self._bytes > OUTBOX_LIMIT_BYTES:
-            self._room.clear()
-        if self._bytes > OUTBOX_HARD_LIMIT_BYTES:
+        size = sum(map(len, parts))
+        if self._bytes + size > OUTBOX_HARD_LIMIT_BYTES:
             # Content waits for room before it is put here, so only answers to a peer's own
             # requests (and gossip) can pile up this far: a peer asking without reading.
             self.overflowed = True
-            self._bytes -= sum(map(len, parts))
             self.discard()  # what waits would only go to a link being cut: let it go now
             if self.on_overflow is not None:
                 self.on_overflow()
             return
+        self._bytes += size
+        if self._bytes > OUTBOX_LIMIT_BYTES:
+            self._room.clear()
         self._queue.put_nowait((channel, parts, content))
 
     async def room(self) -> None:
@@ -1343,7 +1343,10 @@ class Node:
         return True
 
     async def _cut_off(self, session: _Session) -> None:
-        reason = "it asked for more than it reads (over 32 MiB of answers waiting)"
+        reason = (
+            "it asked for more than it reads "
+            f"(over {OUTBOX_HARD_LIMIT_BYTES >> 20} MiB of answers waiting)"
+        )
         log.warning("closing link to %s: %s", session.peer_id[:16], reason)
         await self._strike(session.peer_id, reason)
         await session.link.close(reason)

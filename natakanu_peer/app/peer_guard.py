@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..errors import RemoteProtocolError
+from ..net.admission import Places
 from ..protocol import limits
 
 
@@ -91,28 +91,11 @@ class LinkRates:
             )
 
 
-class HandshakeSlots:
+class HandshakeSlots(Places):
     """Links still proving themselves, per remote address and in all."""
 
     def __init__(self) -> None:
-        self._per_address: Counter[str] = Counter()
-        self._total = 0
-
-    def acquire(self, address: str) -> bool:
-        if (
-            self._total >= limits.HANDSHAKES_AT_ONCE
-            or self._per_address[address] >= limits.HANDSHAKES_PER_ADDRESS
-        ):
-            return False
-        self._per_address[address] += 1
-        self._total += 1
-        return True
-
-    def release(self, address: str) -> None:
-        self._per_address[address] -= 1
-        if self._per_address[address] <= 0:
-            del self._per_address[address]
-        self._total -= 1
+        super().__init__(limits.HANDSHAKES_PER_ADDRESS, limits.HANDSHAKES_AT_ONCE)
 
 
 # ---------------------------------------------------------------------- stored, in the DB thread

@@ -32,30 +32,20 @@ log = logging.getLogger(__name__)
 TLS_HANDSHAKE_SECONDS = 10
 
 
-class Admission:
-    """The count of unproven connections, per remote address and in all."""
+class Places:
+    """Places taken per remote address and in all, each count bounded."""
 
-    def __init__(
-        self,
-        per_address: int = limits.UNPROVEN_PER_ADDRESS,
-        at_once: int = limits.UNPROVEN_AT_ONCE,
-        seconds: float = limits.UNPROVEN_SECONDS,
-    ) -> None:
-        self.per_address, self.at_once, self.seconds = per_address, at_once, seconds
+    def __init__(self, per_address: int, at_once: int) -> None:
+        self.per_address, self.at_once = per_address, at_once
         self._per_address: Counter[str] = Counter()
         self._total = 0
-        self.turned_away = 0  # connections closed because a limit was reached
-        self.timed_out = 0  # connections cut because they stayed unproven too long
-        self._tickets: dict[asyncio.BaseTransport, _Ticket] = {}
-        self._open: set[_Ticket] = set()  # unproven, not yet given back
 
     @property
-    def unproven(self) -> int:
+    def taken(self) -> int:
         return self._total
 
-    def admit(self, address: str) -> bool:
+    def acquire(self, address: str) -> bool:
         if self._total >= self.at_once or self._per_address[address] >= self.per_address:
-            self.turned_away += 1
             return False
         self._per_address[address] += 1
         self._total += 1
@@ -66,6 +56,33 @@ class Admission:
         if self._per_address[address] <= 0:
             del self._per_address[address]
         self._total -= 1
+
+
+class Admission(Places):
+    """The places of unproven connections, per remote address and in all."""
+
+    def __init__(
+        self,
+        per_address: int = limits.UNPROVEN_PER_ADDRESS,
+        at_once: int = limits.UNPROVEN_AT_ONCE,
+        seconds: float = limits.UNPROVEN_SECONDS,
+    ) -> None:
+        super().__init__(per_address, at_once)
+        self.seconds = seconds
+        self.turned_away = 0  # connections closed because a limit was reached
+        self.timed_out = 0  # connections cut because they stayed unproven too long
+        self._tickets: dict[asyncio.BaseTransport, _Ticket] = {}
+        self._open: set[_Ticket] = set()  # unproven, not yet given back
+
+    @property
+    def unproven(self) -> int:
+        return self.taken
+
+    def admit(self, address: str) -> bool:
+        if self.acquire(address):
+            return True
+        self.turned_away += 1
+        return False
 
     def abort_unproven(self) -> None:
         """Close every connection still unproven (the site is stopping)."""
