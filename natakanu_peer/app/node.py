@@ -774,6 +774,11 @@ class Node:
             )
         manifest_hash = digest.hex()
         job = self._fetches.get(manifest_hash)
+        if job is not None and job.target == self.paths.relay and job.download is None:
+            # Being fetched to pass on, its manifest not here yet: it goes where asked now.
+            target = to or self.downloads_dir or self.paths.default_downloads
+            await asyncio.to_thread(target.mkdir, parents=True, exist_ok=True)
+            job.target = target
         if job is None or job.manifest_only:
             here = await self.content.local_copy(manifest_hash)
             if here is not None:
